@@ -1,0 +1,259 @@
+"""The read side: what each page shows, loaded in a fixed number of queries.
+
+Every function here answers one page's question and returns plain objects the template reads.
+The number of statements does not grow with the number of boards, threads or posts shown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from forum import policies
+from forum.models import Board, BoardModerator, Category, HistoryEvent, Post, Thread, User
+from forum.services.errors import NotFound
+
+
+class PageOutOfRange(NotFound):
+    """A page number past the end (or before the start)."""
+
+
+def page_count(items: int, per_page: int) -> int:
+    return max(1, math.ceil(items / per_page))
+
+
+def check_page(page: int, pages: int, what: str) -> None:
+    if page < 1 or page > pages:
+        raise PageOutOfRange(f"There is no page {page} of this {what}; it has {pages}.")
+
+
+def moderated_board_ids(session: Session, user) -> set[int]:
+    if not policies.is_member(user):
+        return set()
+    return set(session.scalars(select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)))
+
+
+@dataclass
+class LastPost:
+    post_id: int
+    thread_id: int
+    thread_title: str
+    thread_slug: str
+    author: User | None
+    created_at: object
+
+
+def _last_posts(session: Session, post_ids: list[int]) -> dict[int, LastPost]:
+    """One query for the latest post (thread, author, time) of many boards or threads."""
+    if not post_ids:
+        return {}
+    author = aliased(User)
+    rows = session.execute(
+        select(Post.id, Post.thread_id, Post.created_at, Thread.title, Thread.slug, author)
+        .join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(author, author.id == Post.author_id)
+        .where(Post.id.in_(post_ids))
+    ).all()
+    return {
+        r[0]: LastPost(r[0], r[1], r[3], r[4], r[5], r[2])
+        for r in rows
+    }
+
+
+@dataclass
+class BoardIndex:
+    categories: list[tuple[Category, list[Board]]]
+    last_posts: dict[int, LastPost]
+
+
+def board_index(session: Session, viewer) -> BoardIndex:
+    categories = session.scalars(
+        select(Category).options(selectinload(Category.boards)).order_by(Category.position, Category.id)
+    ).all()
+    visible: list[tuple[Category, list[Board]]] = []
+    last_ids: list[int] = []
+    for category in categories:
+        boards = [b for b in category.boards if policies.can_view_board(viewer, b)]
+        if boards:
+            visible.append((category, boards))
+            last_ids.extend(b.last_post_id for b in boards if b.last_post_id)
+    return BoardIndex(visible, _last_posts(session, last_ids))
+
+
+@dataclass
+class BoardPage:
+    board: Board
+    threads: list[Thread]
+    last_posts: dict[int, LastPost]
+    page: int
+    pages: int
+
+
+def board_page(session: Session, viewer, slug: str, page: int, per_page: int) -> BoardPage:
+    board = session.scalar(select(Board).where(Board.slug == slug))
+    if board is None:
+        raise NotFound("There is no board at that address.")
+    if not policies.can_view_board(viewer, board):
+        raise NotFound("There is no board at that address.")
+    pages = page_count(board.thread_count, per_page)
+    check_page(page, pages, "board")
+    threads = session.scalars(
+        select(Thread)
+        .options(joinedload(Thread.author))
+        .where(Thread.board_id == board.id, Thread.deleted_at.is_(None))
+        .order_by(Thread.is_sticky.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    last_posts = _last_posts(session, [t.last_post_id for t in threads if t.last_post_id])
+    return BoardPage(board, list(threads), last_posts, page, pages)
+
+
+@dataclass
+class ThreadPage:
+    thread: Thread
+    board: Board
+    posts: list[Post]
+    page: int
+    pages: int
+    first_post: Post | None
+    histories: dict[int, list[HistoryEvent]] = field(default_factory=dict)
+    updates: list[Post] = field(default_factory=list)
+    can_moderate: bool = False
+
+
+def load_thread(session: Session, viewer, thread_id: int) -> tuple[Thread, Board, bool]:
+    """The thread and its board, or NotFound when it doesn't exist or the viewer can't see it."""
+    row = session.execute(
+        select(Thread, Board)
+        .join(Board, Board.id == Thread.board_id)
+        .options(joinedload(Thread.author))
+        .where(Thread.id == thread_id)
+    ).first()
+    if row is None:
+        raise NotFound("There is no thread at that address.")
+    thread, board = row
+    is_mod = policies.can_moderate(viewer, board, moderated_board_ids(session, viewer))
+    if not policies.can_view_board(viewer, board) or (thread.deleted_at and not is_mod):
+        raise NotFound("There is no thread at that address.")
+    return thread, board, is_mod
+
+
+def thread_page(session: Session, viewer, thread_id: int, page: int, per_page: int) -> ThreadPage:
+    thread, board, is_mod = load_thread(session, viewer, thread_id)
+    pages = page_count(thread.next_position, per_page)
+    check_page(page, pages, "thread")
+    editor = aliased(User)
+    query = (
+        select(Post)
+        .options(joinedload(Post.author), joinedload(Post.edited_by.of_type(editor)))
+        .where(
+            Post.thread_id == thread.id,
+            Post.position >= (page - 1) * per_page,
+            Post.position < page * per_page,
+        )
+        .order_by(Post.position)
+    )
+    if not is_mod:
+        query = query.where(Post.deleted_at.is_(None))
+    posts = list(session.scalars(query).unique())
+    first_post = posts[0] if posts and posts[0].position == 0 else None
+    if first_post is None and thread.first_post_id:
+        first_post = session.scalar(
+            select(Post).options(joinedload(Post.author)).where(Post.id == thread.first_post_id)
+        )
+    author_ids = {p.author_id for p in posts if p.author_id}
+    histories: dict[int, list[HistoryEvent]] = {uid: [] for uid in author_ids}
+    if author_ids:
+        for event in session.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.user_id.in_(author_ids))
+            .order_by(HistoryEvent.year, HistoryEvent.month, HistoryEvent.day, HistoryEvent.id)
+        ):
+            histories[event.user_id].append(event)
+    updates = list(
+        session.scalars(
+            select(Post)
+            .where(
+                Post.thread_id == thread.id,
+                Post.is_update.is_(True),
+                Post.deleted_at.is_(None),
+            )
+            .order_by(Post.position)
+        )
+    )
+    return ThreadPage(thread, board, posts, page, pages, first_post, histories, updates, is_mod)
+
+
+def post_location(session: Session, viewer, post_id: int, per_page: int) -> tuple[Thread, int]:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("There is no post with that number.")
+    thread, board, is_mod = load_thread(session, viewer, post.thread_id)
+    if post.deleted_at and not is_mod:
+        raise NotFound("That post was removed.")
+    return thread, post.position // per_page + 1
+
+
+@dataclass
+class MemberPage:
+    member: User
+    posts: list[tuple[Post, Thread]]
+    history: list[HistoryEvent]
+    moderated_boards: list[Board]
+
+
+def member_page(session: Session, viewer, username_key: str, recent: int = 10) -> MemberPage:
+    member = session.scalar(select(User).where(User.username_key == username_key))
+    if member is None:
+        raise NotFound("There is no member with that name.")
+    query = (
+        select(Post, Thread)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Board, Board.id == Thread.board_id)
+        .where(
+            Post.author_id == member.id,
+            Post.deleted_at.is_(None),
+            Thread.deleted_at.is_(None),
+        )
+        .order_by(Post.created_at.desc())
+        .limit(recent)
+    )
+    if not policies.is_member(viewer):
+        query = query.where(Board.members_only.is_(False))
+    posts = [(p, t) for p, t in session.execute(query).all()]
+    history = list(
+        session.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.user_id == member.id)
+            .order_by(HistoryEvent.year, HistoryEvent.month, HistoryEvent.day, HistoryEvent.id)
+        )
+    )
+    boards = list(
+        session.scalars(
+            select(Board).join(BoardModerator, BoardModerator.board_id == Board.id).where(
+                BoardModerator.user_id == member.id
+            )
+        )
+    )
+    return MemberPage(member, posts, history, boards)
+
+
+def revisions(session: Session, post_id: int):
+    from forum.models import PostRevision
+
+    return list(
+        session.scalars(
+            select(PostRevision)
+            .options(joinedload(PostRevision.editor))
+            .where(PostRevision.post_id == post_id)
+            .order_by(PostRevision.created_at.desc(), PostRevision.id.desc())
+        )
+    )
+
+
+def count_rows(session: Session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0

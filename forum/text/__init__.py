@@ -1,0 +1,1 @@
+"""Everything that turns member-written text into HTML lives here."""

@@ -1,0 +1,66 @@
+"""schema.org markup for thread pages (DiscussionForumPosting), per Google's forum guidance."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from forum.queries import ThreadPage
+from forum.text.markup import html_to_text, json_ld
+
+
+def _iso(moment) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def _person(post) -> dict:
+    if post.author_id is None or post.author is None:
+        return {"@type": "Person", "name": "Former member"}
+    return {
+        "@type": "Person",
+        "name": post.author.username,
+        "url": url_for("members.show", username=post.author.username, _external=True),
+    }
+
+
+def _posting(post, url: str, *, headline: str | None = None) -> dict:
+    item: dict = {
+        "@type": "DiscussionForumPosting" if headline else "Comment",
+        "author": _person(post),
+        "datePublished": _iso(post.created_at),
+        "text": html_to_text(post.body_html),
+        "url": url,
+    }
+    if headline:
+        item["headline"] = headline
+    if post.edited_at:
+        item["dateModified"] = _iso(post.edited_at)
+    return item
+
+
+def thread_json_ld(page: ThreadPage):
+    thread = page.thread
+    first_url = url_for("threads.show", thread_id=thread.id, slug=thread.slug, _external=True)
+    first = page.first_post
+    if first is None or first.deleted_at:
+        return None
+    data = _posting(first, first_url, headline=thread.title)
+    data["@context"] = "https://schema.org"
+    data["mainEntityOfPage"] = first_url
+    data["interactionStatistic"] = [
+        {
+            "@type": "InteractionCounter",
+            "interactionType": "https://schema.org/CommentAction",
+            "userInteractionCount": thread.reply_count,
+        },
+        {
+            "@type": "InteractionCounter",
+            "interactionType": "https://schema.org/ViewAction",
+            "userInteractionCount": thread.view_count,
+        },
+    ]
+    data["comment"] = [
+        _posting(p, url_for("threads.permalink", post_id=p.id, _external=True))
+        for p in page.posts
+        if p.position > 0 and not p.deleted_at
+    ]
+    return json_ld(data)

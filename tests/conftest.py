@@ -1,0 +1,146 @@
+"""Test fixtures: one fixture owns the database; each test runs in a rolled-back transaction.
+
+The schema comes from the migrations. Database tests run on SQLite, and also on PostgreSQL when
+``TEST_DATABASE_URL`` points at a throwaway PostgreSQL database (its schema is wiped first).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import Session as SQLAlchemySession
+
+from config import TestingConfig
+from forum import create_app
+from forum.extensions import db
+
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _wipe_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "postgres":
+        url = os.environ["TEST_DATABASE_URL"]
+        _wipe_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'cairn-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    config = type(
+        "RunConfig",
+        (TestingConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SEARCH_INDEX_DIR": str(instance / "search-index"),
+            "MAIL_FOLDER": str(instance / "mail"),
+            "VOCABULARY_OVERRIDE": str(instance / "vocabulary.toml"),
+        },
+    )
+    app = create_app(config)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class JoinedSession(SQLAlchemySession):
+    """SQLAlchemy's own bind resolution: Flask-SQLAlchemy's would bypass the test connection."""
+
+    def __init__(self, db=None, **options) -> None:
+        super().__init__(**options)
+
+
+@pytest.fixture
+def app(base_app: Flask) -> Iterator[Flask]:
+    """The app, inside one outer transaction that is rolled back after the test."""
+    with base_app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {
+                "class_": JoinedSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        try:
+            yield base_app
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def session(app: Flask):
+    return db.session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Counts SQL statements run inside the ``with`` block: ``with count_queries() as n: …; n()``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counter
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client: FlaskClient, url: str, data: dict, *, form_url: str | None = None, **kw):
+    """Submit a form the way a browser does: fetch the page for its CSRF token, then POST."""
+    token = csrf_token(client, form_url or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kw)
+
+
+def login(client: FlaskClient, username: str, password: str = "correct horse battery") -> None:
+    response = post_form(client, "/login", {"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)

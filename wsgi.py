@@ -1,0 +1,5 @@
+"""WSGI entry point: ``flask --app wsgi run`` or ``gunicorn wsgi:app``."""
+
+from forum import create_app
+
+app = create_app()
