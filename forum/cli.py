@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from forum.extensions import db
@@ -13,7 +14,7 @@ from forum.models import Category, User
 from forum.services import accounts, boards
 from forum.services.errors import DomainError
 
-forum_cli = click.Group("forum", help="Cairn administration commands.")
+forum_cli = AppGroup("forum", help="Cairn administration commands.")
 
 
 def _fail(error: DomainError) -> None:

@@ -71,31 +71,39 @@ class JoinedSession(SQLAlchemySession):
 
 
 @pytest.fixture
-def app(base_app: Flask) -> Iterator[Flask]:
-    """The app, inside one outer transaction that is rolled back after the test."""
+def connection(base_app: Flask):
+    """One connection and outer transaction per test, rolled back at the end."""
     with base_app.app_context():
-        connection = db.engine.connect()
-        transaction = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {
-                "class_": JoinedSession,
-                "bind": connection,
-                "join_transaction_mode": "create_savepoint",
-            }
-        )
-        try:
-            yield base_app
-        finally:
-            db.session.remove()
-            db.session = original
-            transaction.rollback()
-            connection.close()
+        engine = db.engine
+    conn = engine.connect()
+    transaction = conn.begin()
+    yield conn
+    transaction.rollback()
+    conn.close()
 
 
 @pytest.fixture
-def session(app: Flask):
-    return db.session
+def app(base_app: Flask, connection) -> Iterator[Flask]:
+    """The app; every request (and CLI call) gets its own session, joined to the test's transaction.
+
+    No app context stays pushed during the test, so each request has a fresh ``g`` as in production.
+    """
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"class_": JoinedSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield base_app
+    finally:
+        db.session = original
+
+
+@pytest.fixture
+def session(app: Flask, connection):
+    """The test's own session on the same transaction (services are called with it directly)."""
+    test_session = JoinedSession(bind=connection, join_transaction_mode="create_savepoint")
+    yield test_session
+    test_session.close()
 
 
 @pytest.fixture
@@ -104,9 +112,12 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def count_queries(app: Flask):
-    """Counts SQL statements run inside the ``with`` block: ``with count_queries() as n: …; n()``."""
+def count_queries(base_app: Flask):
+    """Records the SQL statements run inside ``with count_queries() as statements:``."""
     from contextlib import contextmanager
+
+    with base_app.app_context():
+        engine = db.engine
 
     @contextmanager
     def counter():
@@ -116,11 +127,11 @@ def count_queries(app: Flask):
             if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
                 statements.append(statement)
 
-        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(engine, "before_cursor_execute", before)
         try:
-            yield lambda: len(statements)
+            yield statements
         finally:
-            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(engine, "before_cursor_execute", before)
 
     return counter
 
@@ -141,6 +152,14 @@ def post_form(client: FlaskClient, url: str, data: dict, *, form_url: str | None
     return client.post(url, data={"csrf_token": token, **data}, **kw)
 
 
+def logout(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    if "Log out" in page:
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
 def login(client: FlaskClient, username: str, password: str = "correct horse battery") -> None:
+    """Log in through the real form (logging out whoever was logged in first)."""
+    logout(client)
     response = post_form(client, "/login", {"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -67,8 +67,6 @@ def save_board(
         raise ValidationError(errors)
 
     if board is None:
-        board = Board()
-        session.add(board)
         if position is None:
             position = (
                 session.scalar(
@@ -76,6 +74,8 @@ def save_board(
                 )
                 or 0
             ) + 1
+        board = Board()
+        session.add(board)
     board.category_id = category_id
     board.name = name
     board.description = description

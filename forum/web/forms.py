@@ -74,3 +74,9 @@ class BoardForm(FlaskForm):
     position = IntegerField("Order", validators=[Optional()])
     members_only = BooleanField("Members only (hidden from visitors, feeds and search)")
     submit = SubmitField("Save board")
+
+
+class MemoriamForm(FlaskForm):
+    remembered = BooleanField("In memoriam")
+    memorial_line = StringField("Line shown on their posts (at most 120 characters)")
+    submit = SubmitField("Save")

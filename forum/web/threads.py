@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from forum import policies, queries
 from forum.extensions import db, limiter
@@ -131,10 +132,10 @@ def reply(thread_id: int):
 
 
 def _quote(post_id: int, thread_id: int) -> str:
-    post = db.session.get(Post, post_id)
+    post = db.session.get(Post, post_id, options=[joinedload(Post.author)])
     if post is None or post.thread_id != thread_id or post.deleted_at:
         return ""
-    author = post.author.username if post.author_id else "A former member"
+    author = post.author.username if post.author else "A former member"
     return quote_markdown(author, url_for("threads.permalink", post_id=post.id), post.body)
 
 
