@@ -37,24 +37,28 @@ RARE_WORDS = ["zephyrine", "quillwort", "marrowbell", "tansyfold", "brackenmoor"
 TREATMENTS = ["gamma-knife", "cyberknife", "fsr", "translabyrinthine", "retrosigmoid", "watch-and-wait"]
 
 
-def _paragraph(rng: random.Random, length: int) -> str:
-    words: list[str] = []
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
+    if rng.random() < 0.01:
+        words[rng.randrange(len(words))] = rng.choice(RARE_WORDS)
+    return " ".join(words).capitalize() + "."
+
+
+def synthetic_body(rng: random.Random, low: int = 400, high: int = 800) -> tuple[str, str]:
+    """(Markdown source, its rendered HTML) for one post of ``low``–``high`` characters."""
+    target = rng.randint(low, high)
+    sentences: list[str] = []
     size = 0
-    while size < length:
-        sentence = [rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
-        if rng.random() < 0.01:
-            sentence[rng.randrange(len(sentence))] = rng.choice(RARE_WORDS)
-        text = " ".join(sentence).capitalize() + "."
-        words.append(text)
-        size += len(text) + 1
-    return " ".join(words)
-
-
-def synthetic_body(rng: random.Random) -> tuple[str, str]:
-    """(Markdown source, its rendered HTML) for one 400–800 character post."""
-    total = rng.randint(400, 800)
-    parts = rng.randint(1, 3)
-    paragraphs = [_paragraph(rng, total // parts) for _ in range(parts)]
+    while size < target:
+        sentence = _sentence(rng)
+        room = high - size - 2  # a space or paragraph break before it
+        if len(sentence) > room:
+            sentence = sentence[: max(room - 1, 1)].rsplit(" ", 1)[0].rstrip() + "."
+        sentences.append(sentence)
+        size += len(sentence) + 2
+    parts = min(rng.randint(1, 3), len(sentences))
+    cut = [round(i * len(sentences) / parts) for i in range(parts + 1)]
+    paragraphs = [" ".join(sentences[a:b]) for a, b in zip(cut, cut[1:], strict=False)]
     source = "\n\n".join(paragraphs)
     html = "".join(f"<p>{escape(p, quote=False)}</p>\n" for p in paragraphs)
     return source, html
