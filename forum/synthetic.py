@@ -38,7 +38,7 @@ TREATMENTS = ["gamma-knife", "cyberknife", "fsr", "translabyrinthine", "retrosig
 
 
 def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
+    words = rng.choices(WORDS, k=rng.randint(6, 14))
     if rng.random() < 0.01:
         words[rng.randrange(len(words))] = rng.choice(RARE_WORDS)
     return " ".join(words).capitalize() + "."
@@ -49,13 +49,15 @@ def synthetic_body(rng: random.Random, low: int = 400, high: int = 800) -> tuple
     target = rng.randint(low, high)
     sentences: list[str] = []
     size = 0
-    while size < target:
+    while size < target:  # size: the text so far, counting one space between sentences
         sentence = _sentence(rng)
-        room = high - size - 2  # a space or paragraph break before it
+        room = high - size - 3  # leave room for up to two paragraph breaks
+        if room < 8:
+            break  # close enough to the target, and no room for another sentence
         if len(sentence) > room:
             sentence = sentence[: max(room - 1, 1)].rsplit(" ", 1)[0].rstrip() + "."
+        size += len(sentence) + (1 if sentences else 0)
         sentences.append(sentence)
-        size += len(sentence) + 2
     parts = min(rng.randint(1, 3), len(sentences))
     cut = [round(i * len(sentences) / parts) for i in range(parts + 1)]
     paragraphs = [" ".join(sentences[a:b]) for a, b in zip(cut, cut[1:], strict=False)]
