@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from forum.extensions import csrf, db, limiter, login_manager, migrate
+from forum.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(config: Any = None) -> Flask:
@@ -35,6 +35,7 @@ def create_app(config: Any = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
 
     from forum.database import configure_engine
 
