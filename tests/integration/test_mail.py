@@ -2,7 +2,7 @@
 
 from email import message_from_bytes
 
-from forum.mail import send_mail, sent_mail_files
+from forum.mailer import send_mail, sent_mail_files
 
 
 def test_mail_without_server_is_written_to_the_folder(app):
