@@ -1,0 +1,1 @@
+"""Importing an SMF forum: BBCode to Markdown, legacy password hashes."""
