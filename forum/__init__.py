@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
 from forum.extensions import csrf, db, limiter, login_manager, mail, migrate
 
@@ -47,3 +47,14 @@ def create_app(config: Any = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def current_vocabulary():
+    """The medical vocabulary: the shipped file merged with the admins' override.
+
+    Cheap to call per request: ``load_vocabulary`` caches by file and modification time, so an
+    edited ``instance/vocabulary.toml`` takes effect without a restart.
+    """
+    from forum.vocabulary import load_vocabulary
+
+    return load_vocabulary(current_app.config["VOCABULARY_OVERRIDE"])

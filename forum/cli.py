@@ -109,3 +109,21 @@ def demo_data(posts: int | None, seed: int, if_empty: bool) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(forum_cli)
+
+
+@forum_cli.command("parse-signature")
+@click.argument("text")
+@click.option("--day-first", is_flag=True, default=None, help="Read 10/1/09 as 10 January.")
+def parse_signature_command(text: str, day_first: bool | None) -> None:
+    """Print the events read from a free-text signature as JSON (one object per event)."""
+    import json
+
+    from flask import current_app
+
+    from forum import current_vocabulary
+    from forum.services.signature_parser import parse_signature
+
+    if day_first is None:
+        day_first = current_app.config["SIGNATURE_DATES_DAY_FIRST"]
+    events = parse_signature(text, current_vocabulary(), day_first=day_first)
+    click.echo(json.dumps([e.to_json() for e in events], indent=2, ensure_ascii=False))

@@ -159,6 +159,18 @@ THREADS = [
 ]
 
 
+def _add_histories(session: Session, members: dict[str, User]) -> None:
+    """Each demo member's structured history, read from their signature by the parser."""
+    from forum.services.histories import import_signature_history
+    from forum.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    for member in members.values():
+        if member.signature:
+            import_signature_history(session, member, member.signature, vocabulary)
+            member.signature = ""  # the structured history now tells it
+
+
 def _when(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M")
 
@@ -201,6 +213,7 @@ def load_demo(session: Session) -> str:
         _add_thread(session, spec, boards[spec.board], members)
     session.flush()
     recount_all(session)
+    _add_histories(session, members)
     session.commit()
     return (
         f"Loaded the demo community: {len(boards)} boards, {len(members)} members, "

@@ -30,7 +30,9 @@ def is_global_moderator(user: Any) -> bool:
     return bool(member and member.role in ("moderator", "admin"))
 
 
-def can_moderate(user: Any, board: Board | None = None, board_moderator_ids: set[int] | None = None) -> bool:
+def can_moderate(
+    user: Any, board: Board | None = None, board_moderator_ids: set[int] | None = None
+) -> bool:
     """Global moderators and admins moderate everywhere; board moderators only their boards.
 
     ``board_moderator_ids`` is the set of board ids the user moderates, when the caller loaded it.

@@ -7,6 +7,7 @@ take minutes, not hours. Bodies are plain paragraphs whose HTML is exactly what
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
 import time
@@ -25,16 +26,86 @@ POSTS_PER_THREAD = 25
 BOARD_NAMES = ["Newly diagnosed", "Radiation", "Surgery", "Life after treatment", "Outcomes"]
 CHUNK = 5000
 
-WORDS = (
-    "scan mri tumour growth hearing balance tinnitus vertigo headache facial nerve spasm "
-    "surgery radiation gamma knife cyberknife fractionated proton translab retrosigmoid "
-    "watch wait shrinkage swelling necrosis steroid course physio audiologist neurosurgeon "
-    "appointment results follow up months years week day better worse stable improved "
-    "family work sleep fatigue walking driving recovery support thanks hope update story "
-    "left right side ear eye face numbness taste dry nurse clinic hospital team plan"
-).split()
+WORDS = [
+    "scan",
+    "mri",
+    "tumour",
+    "growth",
+    "hearing",
+    "balance",
+    "tinnitus",
+    "vertigo",
+    "headache",
+    "facial",
+    "nerve",
+    "spasm",
+    "surgery",
+    "radiation",
+    "gamma",
+    "knife",
+    "cyberknife",
+    "fractionated",
+    "proton",
+    "translab",
+    "retrosigmoid",
+    "watch",
+    "wait",
+    "shrinkage",
+    "swelling",
+    "necrosis",
+    "steroid",
+    "course",
+    "physio",
+    "audiologist",
+    "neurosurgeon",
+    "appointment",
+    "results",
+    "follow",
+    "up",
+    "months",
+    "years",
+    "week",
+    "day",
+    "better",
+    "worse",
+    "stable",
+    "improved",
+    "family",
+    "work",
+    "sleep",
+    "fatigue",
+    "walking",
+    "driving",
+    "recovery",
+    "support",
+    "thanks",
+    "hope",
+    "update",
+    "story",
+    "left",
+    "right",
+    "side",
+    "ear",
+    "eye",
+    "face",
+    "numbness",
+    "taste",
+    "dry",
+    "nurse",
+    "clinic",
+    "hospital",
+    "team",
+    "plan",
+]
 RARE_WORDS = ["zephyrine", "quillwort", "marrowbell", "tansyfold", "brackenmoor"]
-TREATMENTS = ["gamma-knife", "cyberknife", "fsr", "translabyrinthine", "retrosigmoid", "watch-and-wait"]
+TREATMENTS = [
+    "gamma-knife",
+    "cyberknife",
+    "fsr",
+    "translabyrinthine",
+    "retrosigmoid",
+    "watch-and-wait",
+]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -60,7 +131,7 @@ def synthetic_body(rng: random.Random, low: int = 400, high: int = 800) -> tuple
         sentences.append(sentence)
     parts = min(rng.randint(1, 3), len(sentences))
     cut = [round(i * len(sentences) / parts) for i in range(parts + 1)]
-    paragraphs = [" ".join(sentences[a:b]) for a, b in zip(cut, cut[1:], strict=False)]
+    paragraphs = [" ".join(sentences[a:b]) for a, b in itertools.pairwise(cut)]
     source = "\n\n".join(paragraphs)
     html = "".join(f"<p>{escape(p, quote=False)}</p>\n" for p in paragraphs)
     return source, html
@@ -74,7 +145,7 @@ def generate(
     progress: Callable[[int], object] | None = None,
 ) -> dict:
     started = time.perf_counter()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - deterministic benchmark data, not secrets
     next_id = {
         model: (session.scalar(select(func.max(model.id))) or 0) + 1
         for model in (User, Board, Thread, Post, Category)
@@ -87,9 +158,13 @@ def generate(
         insert(Board),
         [
             {
-                "id": bid, "category_id": category_id, "name": f"{name} (synthetic)",
-                "slug": f"synthetic-{bid}", "description": "Generated for benchmarks.",
-                "position": i, "members_only": False,
+                "id": bid,
+                "category_id": category_id,
+                "name": f"{name} (synthetic)",
+                "slug": f"synthetic-{bid}",
+                "description": "Generated for benchmarks.",
+                "position": i,
+                "members_only": False,
             }
             for i, (bid, name) in enumerate(zip(board_ids, BOARD_NAMES, strict=True))
         ],
@@ -103,14 +178,22 @@ def generate(
         insert(User),
         [
             {
-                "id": first_user + i, "username": f"member{first_user + i:05d}",
+                "id": first_user + i,
+                "username": f"member{first_user + i:05d}",
                 "username_key": f"member{first_user + i:05d}",
                 "email": f"member{first_user + i}@synthetic.invalid",
                 "email_key": f"member{first_user + i}@synthetic.invalid",
-                "password_hash": password, "role": "member", "custom_title": "", "signature": "",
-                "history_visibility": "public", "profile_indexable": False,
-                "in_memoriam": False, "memorial_line": "", "post_count": 0,
-                "created_at": epoch, "session_token": secrets.token_hex(8),
+                "password_hash": password,
+                "role": "member",
+                "custom_title": "",
+                "signature": "",
+                "history_visibility": "public",
+                "profile_indexable": False,
+                "in_memoriam": False,
+                "memorial_line": "",
+                "post_count": 0,
+                "created_at": epoch,
+                "session_token": secrets.token_hex(8),
                 "anniversary_reminders": False,
             }
             for i in range(member_count)
@@ -122,7 +205,9 @@ def generate(
     span = timedelta(days=365 * 12).total_seconds()
     post_id = next_id[Post]
     user_posts = [0] * member_count
-    board_stats = {bid: [0, 0, None, epoch] for bid in board_ids}  # threads, posts, last id, last at
+    board_stats = {
+        bid: [0, 0, None, epoch] for bid in board_ids
+    }  # threads, posts, last id, last at
     thread_rows: list[dict] = []
     post_rows: list[dict] = []
     made = 0
@@ -139,9 +224,14 @@ def generate(
             source, html = synthetic_body(rng)
             post_rows.append(
                 {
-                    "id": post_id, "thread_id": thread_id, "author_id": first_user + poster,
-                    "position": position, "body": source, "body_html": html,
-                    "created_at": when, "is_update": False,
+                    "id": post_id,
+                    "thread_id": thread_id,
+                    "author_id": first_user + poster,
+                    "position": position,
+                    "body": source,
+                    "body_html": html,
+                    "created_at": when,
+                    "is_update": False,
                 }
             )
             user_posts[poster] += 1
@@ -150,12 +240,22 @@ def generate(
         last_at = when - timedelta(minutes=1)
         thread_rows.append(
             {
-                "id": thread_id, "board_id": board_id, "author_id": first_user + author_index,
-                "title": _title(rng), "slug": "synthetic-thread", "created_at": start,
-                "last_post_at": last_at, "changed_at": last_at,
-                "first_post_id": first_post_id, "last_post_id": post_id - 1,
-                "post_count": size, "next_position": size, "view_count": rng.randint(0, 5000),
-                "is_sticky": False, "is_locked": False, "outcome_summary": "",
+                "id": thread_id,
+                "board_id": board_id,
+                "author_id": first_user + author_index,
+                "title": _title(rng),
+                "slug": "synthetic-thread",
+                "created_at": start,
+                "last_post_at": last_at,
+                "changed_at": last_at,
+                "first_post_id": first_post_id,
+                "last_post_id": post_id - 1,
+                "post_count": size,
+                "next_position": size,
+                "view_count": rng.randint(0, 5000),
+                "is_sticky": False,
+                "is_locked": False,
+                "outcome_summary": "",
             }
         )
         stats = board_stats[board_id]
@@ -212,8 +312,9 @@ def _histories(rng: random.Random, first_user: int, count: int):
         year = rng.randint(2005, 2020)
         month = rng.randint(1, 12)
         size = round(rng.uniform(5, 30), 1)
-        yield _event(first_user + i, "diagnosis", year, month, condition="acoustic-neuroma",
-                     size1_mm=size)
+        yield _event(
+            first_user + i, "diagnosis", year, month, condition="acoustic-neuroma", size1_mm=size
+        )
         treatment = rng.choice(TREATMENTS)
         yield _event(first_user + i, "treatment", year, min(12, month + 1), treatment=treatment)
         for follow_up in range(1, rng.randint(1, 4)):
@@ -223,10 +324,23 @@ def _histories(rng: random.Random, first_user: int, count: int):
 
 def _event(user_id: int, kind: str, year: int, month: int, **fields) -> dict:
     row = {
-        "user_id": user_id, "kind": kind, "year": year, "month": month, "day": None,
-        "date_text": f"{month}/{year % 100:02d}", "end_date_text": "", "label_text": "",
-        "place": "", "note": "", "condition": None, "treatment": None, "symptom": None,
-        "side": None, "size1_mm": None, "size2_mm": None, "size3_mm": None,
+        "user_id": user_id,
+        "kind": kind,
+        "year": year,
+        "month": month,
+        "day": None,
+        "date_text": f"{month}/{year % 100:02d}",
+        "end_date_text": "",
+        "label_text": "",
+        "place": "",
+        "note": "",
+        "condition": None,
+        "treatment": None,
+        "symptom": None,
+        "side": None,
+        "size1_mm": None,
+        "size2_mm": None,
+        "size3_mm": None,
     }
     row.update(fields)
     return row

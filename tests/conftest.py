@@ -136,7 +136,9 @@ def count_queries(base_app: Flask):
     return counter
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:
@@ -158,7 +160,7 @@ def logout(client: FlaskClient) -> None:
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
 
-def login(client: FlaskClient, username: str, password: str = "correct horse battery") -> None:
+def login(client: FlaskClient, username: str, password: str = "correct horse battery") -> None:  # noqa: S107
     """Log in through the real form (logging out whoever was logged in first)."""
     logout(client)
     response = post_form(client, "/login", {"username": username, "password": password})

@@ -36,8 +36,12 @@ def make_board(session, name: str | None = None, *, members_only: bool = False, 
     session.add(category)
     session.commit()
     board = boards.save_board(
-        session, None, category_id=category.id, name=name or f"Board {n}",
-        members_only=members_only, **fields,
+        session,
+        None,
+        category_id=category.id,
+        name=name or f"Board {n}",
+        members_only=members_only,
+        **fields,
     )
     return board
 
@@ -64,4 +68,6 @@ def make_thread(
 def posts_of(session, thread: Thread) -> list[Post]:
     from sqlalchemy import select
 
-    return list(session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.position)))
+    return list(
+        session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.position))
+    )

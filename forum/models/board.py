@@ -15,9 +15,7 @@ class Category(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    boards: Mapped[list[Board]] = relationship(
-        back_populates="category", order_by="Board.position"
-    )
+    boards: Mapped[list[Board]] = relationship(back_populates="category", order_by="Board.position")
 
 
 class Board(db.Model):
@@ -33,7 +31,9 @@ class Board(db.Model):
     thread_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     last_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+        ForeignKey(
+            "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
+        )
     )
 
     category: Mapped[Category] = relationship(back_populates="boards")

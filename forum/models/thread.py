@@ -41,10 +41,14 @@ class Thread(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     last_post_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     first_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+        ForeignKey(
+            "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
+        )
     )
     last_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+        ForeignKey(
+            "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
+        )
     )
     # Visible (not deleted) posts, including the first one.
     post_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -61,7 +65,9 @@ class Thread(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(12))
     outcome_summary: Mapped[str] = mapped_column(String(280), default="")
     outcome_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+        ForeignKey(
+            "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
+        )
     )
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

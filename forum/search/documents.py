@@ -15,7 +15,8 @@ class SearchDoc:
 
     ``tags``, ``treatments``, ``symptoms`` and ``conditions`` hold vocabulary slugs such as
     ``gamma-knife``; ``treatments``/``symptoms``/``conditions`` come from the thread's tags and,
-    when the author's history is visible to everyone, from the history as it stood on ``created_at``.
+    when the author's history is visible to everyone, from the history as it stood on
+    ``created_at``.
     """
 
     post_id: int

@@ -14,9 +14,9 @@ from forum.text.markup import stored_html
 
 
 def init_app(app: Flask) -> None:
-    from forum.web import admin, auth, boards, errors, members, threads
+    from forum.web import admin, auth, boards, errors, history, members, threads
 
-    for module in (auth, boards, threads, members, admin):
+    for module in (auth, boards, threads, members, admin, history):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     _init_login(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from forum import policies
 from forum.extensions import db
@@ -27,7 +28,8 @@ def _admins_only():
 def _board_form(board: Board | None = None) -> BoardForm:
     form = BoardForm(obj=board)
     form.category_id.choices = [
-        (c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))
+        SelectChoice(c.id, c.name)
+        for c in db.session.scalars(select(Category).order_by(Category.position))
     ]
     return form
 

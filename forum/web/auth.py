@@ -38,7 +38,11 @@ def register():
             return render_template("auth/register.html", form=form), 400
         try:
             user = accounts.register(
-                db.session, form.username.data, form.email.data, form.password.data, form.confirm.data
+                db.session,
+                form.username.data,
+                form.email.data,
+                form.password.data,
+                form.confirm.data,
             )
         except ValidationError as exc:
             apply_errors(form, exc)

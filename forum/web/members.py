@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forum import policies, queries
@@ -11,6 +11,7 @@ from forum.services import members as member_service
 from forum.services.errors import ValidationError
 from forum.services.validation import username_key
 from forum.web.forms import MemoriamForm
+from forum.web.presenters import timeline
 
 bp = Blueprint("members", __name__)
 
@@ -23,7 +24,10 @@ def show(username: str):
         memoriam_form = MemoriamForm(
             remembered=data.member.in_memoriam, memorial_line=data.member.memorial_line
         )
-    return render_template("member.html", data=data, memoriam_form=memoriam_form)
+    history = None
+    if policies.can_view_history(current_user, data.member):
+        history = timeline(data.member, data.history)
+    return render_template("member.html", data=data, memoriam_form=memoriam_form, history=history)
 
 
 @bp.route("/u/<username>/memoriam", methods=["POST"])
@@ -37,8 +41,11 @@ def memoriam(username: str):
         abort(400)
     try:
         member_service.set_in_memoriam(
-            db.session, current_user, data.member,
-            remembered=bool(form.remembered.data), line=form.memorial_line.data,
+            db.session,
+            current_user,
+            data.member,
+            remembered=bool(form.remembered.data),
+            line=form.memorial_line.data,
         )
     except ValidationError as exc:
         db.session.rollback()

@@ -14,6 +14,7 @@ from forum.services.errors import NotFound, ValidationError
 from forum.text.markup import quote_markdown, render_markdown
 from forum.web.forms import ActionForm, EditForm, ReplyForm, ThreadForm
 from forum.web.helpers import apply_errors, page_arg
+from forum.web.presenters import post_histories
 from forum.web.structured_data import thread_json_ld
 
 bp = Blueprint("threads", __name__)
@@ -51,6 +52,7 @@ def show(thread_id: int, slug: str | None = None):
         "thread.html",
         data=data,
         json_ld=thread_json_ld(data),
+        post_histories=post_histories(current_user, data.posts, data.histories),
         reply_form=ReplyForm() if policies.can_reply(current_user, data.thread, data.board) else None,
         action_form=ActionForm(),
     )

@@ -66,7 +66,10 @@ def live_server(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium (make test does this as root)")
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: apt-get install chromium "
+            "(make test does this when run as root)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 
-def register(page, username: str, password: str = "a long enough password") -> None:
+def register(page, username: str, password: str = "a long enough password") -> None:  # noqa: S107
     page.goto("/register")
     page.fill("input[name=username]", username)
     page.fill("input[name=email]", f"{username}@example.org")
@@ -39,7 +39,9 @@ def test_register_post_reply_quote_edit_and_read_back(page):
     expect(page.locator("article.post").nth(1)).to_contain_text("Reply #1")
 
     page.locator("article.post").first.locator("text=Quote").click()
-    expect(page.locator("textarea[name=body]")).to_have_value(re.compile(r"^> \*\*\[browser_bea wrote\]"))
+    expect(page.locator("textarea[name=body]")).to_have_value(
+        re.compile(r"^> \*\*\[browser_bea wrote\]")
+    )
     page.locator("textarea[name=body]").press("End")
     page.locator("textarea[name=body]").type("\nThat quote is mine.")
     page.click("input[value='Post reply']")

@@ -53,7 +53,9 @@ def test_register_logs_in_and_hashes_with_scrypt(client, session):
         ({"confirm": "something else entirely"}, "confirm", "don't match"),
     ],
 )
-def test_register_rejects_bad_input_with_a_clear_message(client, session, overrides, field, message):
+def test_register_rejects_bad_input_with_a_clear_message(
+    client, session, overrides, field, message
+):
     response = register(client, **overrides)
     assert response.status_code == 400
     body = unescape(response.get_data(as_text=True))
@@ -86,7 +88,12 @@ def test_honeypot_refuses_bots(client, session):
 def test_register_without_csrf_token_is_refused(client, session):
     response = client.post(
         "/register",
-        data={"username": "nocsrf", "email": "n@example.org", "password": "x" * 10, "confirm": "x" * 10},
+        data={
+            "username": "nocsrf",
+            "email": "n@example.org",
+            "password": "x" * 10,
+            "confirm": "x" * 10,
+        },
     )
     assert response.status_code == 400
     assert "form had expired" in response.get_data(as_text=True)
@@ -142,7 +149,15 @@ def test_bumping_the_session_token_logs_out_everywhere(client, session):
 def test_cli_create_user_reads_password_from_stdin(app, session):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["forum", "create-user", "first_admin", "--email", "admin@example.org", "--role", "admin"],
+        args=[
+            "forum",
+            "create-user",
+            "first_admin",
+            "--email",
+            "admin@example.org",
+            "--role",
+            "admin",
+        ],
         input="a strong admin password\n",
     )
     assert result.exit_code == 0, result.output

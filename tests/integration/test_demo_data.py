@@ -17,7 +17,13 @@ def test_demo_data_loads_once_into_an_empty_database(app, session):
     assert result.exit_code == 0, result.output
     assert "Loaded the demo community" in result.output
     boards = {b.slug for b in session.scalars(select(Board))}
-    assert {"newly-diagnosed", "radiation", "surgery", "life-after-treatment", "updates-outcomes"} <= boards
+    assert {
+        "newly-diagnosed",
+        "radiation",
+        "surgery",
+        "life-after-treatment",
+        "updates-outcomes",
+    } <= boards
     assert session.scalar(select(func.count()).select_from(User)) >= 5
     # One member's update years after the thread started.
     update = session.scalar(select(Post).where(Post.is_update.is_(True)).order_by(Post.created_at))
@@ -40,7 +46,10 @@ def test_demo_counters_are_consistent(app, session):
         assert board.post_count == live
     for thread in session.scalars(select(Thread)):
         last = session.scalar(
-            select(Post.id).where(Post.thread_id == thread.id).order_by(Post.position.desc()).limit(1)
+            select(Post.id)
+            .where(Post.thread_id == thread.id)
+            .order_by(Post.position.desc())
+            .limit(1)
         )
         assert thread.last_post_id == last
         assert thread.post_count == thread.next_position

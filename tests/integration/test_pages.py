@@ -85,8 +85,15 @@ def test_bad_page_numbers_are_a_clear_404(client, session, page):
 
 
 def test_unknown_ids_and_slugs_are_404_pages(client, session):
-    for url in ["/b/no-such-board", "/t/999999", "/t/999999/slug", "/p/999999", "/u/nobody_at_all",
-                "/t/abc", "/p/-1"]:
+    for url in [
+        "/b/no-such-board",
+        "/t/999999",
+        "/t/999999/slug",
+        "/p/999999",
+        "/u/nobody_at_all",
+        "/t/abc",
+        "/p/-1",
+    ]:
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Page not found" in text(response) or "There is no" in text(response)
@@ -149,8 +156,14 @@ def test_edited_post_shows_last_edit_and_moderators_read_revisions(client, sessi
 
 def test_thread_json_ld_is_a_discussion_forum_posting(client, session):
     board = make_board(session)
-    thread = make_thread(session, board, make_user(session, "ld_author"), title="Structured",
-                         body="Opening </script><script>alert(1)</script> words", replies=2)
+    thread = make_thread(
+        session,
+        board,
+        make_user(session, "ld_author"),
+        title="Structured",
+        body="Opening </script><script>alert(1)</script> words",
+        replies=2,
+    )
     page = client.get(f"/t/{thread.id}/structured").get_data(as_text=True)
     raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
     assert "<" not in raw
@@ -199,13 +212,18 @@ def test_moderator_marks_a_member_in_memoriam(client, session):
     thread = make_thread(session, board, remembered, title="Memories")
     make_user(session, "plain_member")
     login(client, "plain_member")
-    response = post_form(client, "/u/remembered_one/memoriam",
-                         {"remembered": "y", "memorial_line": "x"}, form_url="/u/remembered_one")
+    response = post_form(
+        client,
+        "/u/remembered_one/memoriam",
+        {"remembered": "y", "memorial_line": "x"},
+        form_url="/u/remembered_one",
+    )
     assert response.status_code == 403
     make_moderator(session, "kind_mod")
     login(client, "kind_mod")
     response = post_form(
-        client, "/u/remembered_one/memoriam",
+        client,
+        "/u/remembered_one/memoriam",
         {"remembered": "y", "memorial_line": "1950–2024 Please keep her family in your hearts"},
     )
     assert response.status_code == 302
@@ -241,6 +259,9 @@ def test_view_counter_flush_adds_counts_in_one_batch(base_app, tmp_path):
     assert counter.maybe_flush(engine) == 0  # not due yet
     assert counter.flush(engine) == 6
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT view_count FROM threads ORDER BY id")).scalars().all() == [15, 1]
+        assert conn.execute(text("SELECT view_count FROM threads ORDER BY id")).scalars().all() == [
+            15,
+            1,
+        ]
     assert counter.pending(1) == 0
     engine.dispose()

@@ -64,7 +64,8 @@ def test_reply_quote_and_update(client, session):
     assert f"&gt; **[original wrote](/p/{first.id}):**" in form
     assert "&gt; Line one" in form
     response = post_form(
-        client, f"/t/{thread.id}/reply",
+        client,
+        f"/t/{thread.id}/reply",
         {"body": f"> **[original wrote](/p/{first.id}):**\n> Line one\n\nI agree."},
     )
     assert response.status_code == 302
@@ -75,7 +76,9 @@ def test_reply_quote_and_update(client, session):
     response = post_form(client, f"/t/{thread.id}/reply", {"body": "Not mine", "is_update": "y"})
     assert response.status_code == 403
     login(client, "original")
-    post_form(client, f"/t/{thread.id}/reply", {"body": "Two years on: all well.", "is_update": "y"})
+    post_form(
+        client, f"/t/{thread.id}/reply", {"body": "Two years on: all well.", "is_update": "y"}
+    )
     update = session.scalar(select(Post).where(Post.position == 2))
     assert update.is_update
     page = unescape(client.get(f"/t/{thread.id}/quote-me").get_data(as_text=True))
@@ -95,7 +98,9 @@ def test_edit_keeps_a_revision_and_title_edit_changes_slug(client, session):
     assert (revision.body, revision.title) == ("Old body", "Old title")
     assert session.get(Thread, thread.id).slug == "new-title"
     # Old links keep working through the permanent redirect.
-    assert client.get(f"/t/{thread.id}/old-title").headers["Location"] == f"/t/{thread.id}/new-title"
+    assert (
+        client.get(f"/t/{thread.id}/old-title").headers["Location"] == f"/t/{thread.id}/new-title"
+    )
 
 
 def test_members_cannot_edit_others_posts_but_moderators_can(client, session):
@@ -106,11 +111,17 @@ def test_members_cannot_edit_others_posts_but_moderators_can(client, session):
     login(client, "stranger")
     assert client.get(f"/p/{first.id}/edit").status_code == 403
     token = csrf_token(client, f"/t/{thread.id}/mine")
-    assert client.post(f"/p/{first.id}/edit", data={"csrf_token": token, "body": "x"}).status_code == 403
+    assert (
+        client.post(f"/p/{first.id}/edit", data={"csrf_token": token, "body": "x"}).status_code
+        == 403
+    )
     assert client.post(f"/p/{first.id}/delete", data={"csrf_token": token}).status_code == 403
     make_moderator(session, "fixer")
     login(client, "fixer")
-    assert post_form(client, f"/p/{first.id}/edit", {"title": "Mine", "body": "Tidied"}).status_code == 302
+    assert (
+        post_form(client, f"/p/{first.id}/edit", {"title": "Mine", "body": "Tidied"}).status_code
+        == 302
+    )
     session.expire_all()
     assert session.get(Post, first.id).edited_by_id is not None
 
@@ -194,8 +205,12 @@ def test_bad_bodies_get_a_form_message_and_save_nothing(client, session, body, m
 
 @pytest.mark.parametrize(
     ("title", "message"),
-    [("", "give the thread a title"), ("    ", "give the thread a title"),
-     ("t" * 201, "at most 200"), ("a\x00b", "NUL character")],
+    [
+        ("", "give the thread a title"),
+        ("    ", "give the thread a title"),
+        ("t" * 201, "at most 200"),
+        ("a\x00b", "NUL character"),
+    ],
 )
 def test_bad_titles_get_a_form_message(client, session, title, message):
     board = make_board(session)

@@ -7,13 +7,26 @@ from html.parser import HTMLParser
 
 import pytest
 
-from forum.text.markup import ALLOWED_TAGS, excerpt, html_to_text, json_ld, quote_markdown, render_markdown
+from forum.text.markup import (
+    ALLOWED_TAGS,
+    excerpt,
+    html_to_text,
+    json_ld,
+    quote_markdown,
+    render_markdown,
+)
 
 
 def test_markdown_renders_common_formatting():
     html = render_markdown("**bold** *it* ~~gone~~\n\n> quoted\n\n* a\n* b\n\n`code`")
-    for fragment in ("<strong>bold</strong>", "<em>it</em>", "<s>gone</s>", "<blockquote>",
-                     "<li>a</li>", "<code>code</code>"):
+    for fragment in (
+        "<strong>bold</strong>",
+        "<em>it</em>",
+        "<s>gone</s>",
+        "<blockquote>",
+        "<li>a</li>",
+        "<code>code</code>",
+    ):
         assert fragment in html
 
 
@@ -33,12 +46,12 @@ def parse_elements(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     [
         "<script>alert(1)</script>",
         '<img src=x onerror="alert(1)">',
-        "<a href=\"javascript:alert(1)\">x</a>",
+        '<a href="javascript:alert(1)">x</a>',
         "[x](javascript:alert(1))",
         "[x](JaVaScRiPt:alert(1))",
         "![x](javascript:alert(1))",
         "<iframe src=//evil.example></iframe>",
-        "<div style=\"background:url(javascript:alert(1))\">x</div>",
+        '<div style="background:url(javascript:alert(1))">x</div>',
         "<svg><script>alert(1)</script></svg>",
         "<<script>script>alert(1)<</script>/script>",
         "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
@@ -68,7 +81,7 @@ def test_links_get_nofollow_ugc_noopener_and_bare_urls_are_linked():
 
 
 def test_internal_links_are_left_alone():
-    assert 'rel=' not in render_markdown("[earlier post](/p/12)")
+    assert "rel=" not in render_markdown("[earlier post](/p/12)")
 
 
 def test_urls_inside_code_are_not_linked():
