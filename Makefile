@@ -11,7 +11,7 @@ export FLASK_APP := wsgi
 run: db ## Create .venv, install, migrate, load demo data once, serve http://127.0.0.1:5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: db chromium ## Same bootstrap, then ruff and the whole pytest suite
+test: db chromium node_modules/axe-core ## Same bootstrap, then ruff and the whole pytest suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -41,6 +41,12 @@ chromium:
 		echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium not found and not root: browser tests will be skipped (apt-get install chromium)"; fi
+
+# axe-core (package.json) for the accessibility checks in the browser tests. Without npm
+# those tests skip with a message.
+node_modules/axe-core: ## only when missing (npm ci-like, pinned in package.json)
+	@if command -v npm >/dev/null; then npm install --no-audit --no-fund; \
+	else echo "npm not found: the axe-core accessibility checks will be skipped"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -39,11 +39,28 @@ class Config:
         "VOCABULARY_OVERRIDE", str(INSTANCE_DIR / "vocabulary.toml")
     )
     SIGNATURE_DATES_DAY_FIRST = _env_bool("SIGNATURE_DATES_DAY_FIRST", False)
+    # Apply queued index changes at the end of the request that made them.
+    SEARCH_DRAIN_AFTER_REQUEST = _env_bool("SEARCH_DRAIN_AFTER_REQUEST", True)
 
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Limits per client address (Flask-Limiter syntax); beyond them a 429 page says to wait.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "20 per 15 minutes")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    RATELIMIT_NEW_THREAD = os.environ.get("RATELIMIT_NEW_THREAD", "10 per minute")
+    RATELIMIT_REPLY = os.environ.get("RATELIMIT_REPLY", "20 per minute")
+    RATELIMIT_REPORT = os.environ.get("RATELIMIT_REPORT", "10 per hour")
+    # Password reset, verification and change-of-address emails.
+    RATELIMIT_ACCOUNT_MAIL = os.environ.get("RATELIMIT_ACCOUNT_MAIL", "5 per hour")
+
+    # Moderation and spam. New members' first APPROVAL_POST_COUNT posts wait for a moderator
+    # (0: never); members with fewer than NEW_MEMBER_POSTS posts may put at most
+    # NEW_MEMBER_MAX_LINKS links to other sites in a post.
+    APPROVAL_POST_COUNT = _env_int("APPROVAL_POST_COUNT", 1)
+    NEW_MEMBER_POSTS = _env_int("NEW_MEMBER_POSTS", 5)
+    NEW_MEMBER_MAX_LINKS = _env_int("NEW_MEMBER_MAX_LINKS", 2)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
@@ -53,10 +70,23 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Cairn <noreply@localhost>")
     # Without MAIL_SERVER, outgoing mail is written to this folder as .eml files.
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    # Links in emails (digests are sent from cron, outside any request) start with this.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # "after_response": send queued mail once the response has gone out; "cron": only from
+    # `flask --app wsgi forum send-mail`. Failed sends stay in the outbox and are retried.
+    MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "after_response")
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    UNSUBSCRIBE_MAX_AGE_DAYS = _env_int("UNSUBSCRIBE_MAX_AGE_DAYS", 365)
+    # New members start private conversations once they have this many public posts
+    # (they can always write to moderators, and reply when someone writes to them).
+    PM_MIN_POSTS = _env_int("PM_MIN_POSTS", 3)
+    PM_MAX_RECIPIENTS = _env_int("PM_MAX_RECIPIENTS", 10)
 
     FORUM_NAME = os.environ.get("FORUM_NAME", "Cairn")
     POSTS_PER_PAGE = 20
     THREADS_PER_PAGE = 25
+    MESSAGES_PER_PAGE = 30
+    NOTIFICATIONS_PER_PAGE = 30
     # SMF-style ranks: (minimum post count, title), ascending.
     RANKS = (
         (0, "New Member"),
@@ -79,13 +109,24 @@ class DevelopmentConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    # "__Host-": the browser keeps these cookies only when Secure, for the whole site, and
+    # never for a subdomain.
+    SESSION_COOKIE_NAME = "__Host-cairn-session"
+    REMEMBER_COOKIE_NAME = "__Host-cairn-remember"
     PREFERRED_URL_SCHEME = "https"
+    # Strict-Transport-Security on every response (see forum/web/security.py).
+    SECURITY_HSTS = True
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"  # noqa: S105 - test-only key
     RATELIMIT_ENABLED = False
+    # Tests that hold posts for approval turn this on.
+    APPROVAL_POST_COUNT = 0
+    # Search tests turn this on; elsewhere posting needn't write to an index in every test.
+    SEARCH_DRAIN_AFTER_REQUEST = False
     # Tests flush view counts explicitly: a background write would wait on the test's transaction.
     VIEW_COUNT_FLUSH_SECONDS = 10_000_000.0
 

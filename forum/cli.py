@@ -66,14 +66,21 @@ def create_category(name: str) -> None:
 @click.option("--slug", default="")
 @click.option("--description", default="")
 @click.option("--members-only", is_flag=True)
-def create_board(name: str, category_name: str, slug: str, description: str, members_only: bool) -> None:
+def create_board(
+    name: str, category_name: str, slug: str, description: str, members_only: bool
+) -> None:
     category = db.session.scalar(select(Category).where(Category.name == category_name))
     if category is None:
         raise click.ClickException(f"No category named {category_name!r}.")
     try:
         board = boards.save_board(
-            db.session, None, category_id=category.id, name=name, slug=slug,
-            description=description, members_only=members_only,
+            db.session,
+            None,
+            category_id=category.id,
+            name=name,
+            slug=slug,
+            description=description,
+            members_only=members_only,
         )
     except DomainError as exc:
         _fail(exc)
@@ -81,7 +88,9 @@ def create_board(name: str, category_name: str, slug: str, description: str, mem
 
 
 @forum_cli.command("demo-data")
-@click.option("--posts", type=int, default=None, help="Generate a synthetic forum of N posts instead.")
+@click.option(
+    "--posts", type=int, default=None, help="Generate a synthetic forum of N posts instead."
+)
 @click.option("--seed", type=int, default=1, help="Seed for the synthetic generator.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the forum already has members.")
 def demo_data(posts: int | None, seed: int, if_empty: bool) -> None:
@@ -127,3 +136,136 @@ def parse_signature_command(text: str, day_first: bool | None) -> None:
         day_first = current_app.config["SIGNATURE_DATES_DAY_FIRST"]
     events = parse_signature(text, current_vocabulary(), day_first=day_first)
     click.echo(json.dumps([e.to_json() for e in events], indent=2, ensure_ascii=False))
+
+
+@forum_cli.command("index")
+@click.option("--drain", is_flag=True, help="Apply every queued change to the search index.")
+def index_command(drain: bool) -> None:
+    """Show the search queue, or apply it with --drain."""
+    from forum.search.factory import search_backend
+    from forum.services import indexing
+
+    if drain:
+        done = indexing.drain_all(db.session, search_backend())
+        click.echo(f"Applied {done} queued change(s); {indexing.pending(db.session)} left.")
+    else:
+        click.echo(f"{indexing.pending(db.session)} change(s) waiting in the search queue.")
+
+
+@forum_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index from the database (search keeps working meanwhile)."""
+    from forum.search.factory import search_backend
+    from forum.services import indexing
+
+    total = indexing.visible_post_count(db.session)
+    with click.progressbar(length=total, label="Indexing posts") as bar:
+        done = [0]
+
+        def progress(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        count = indexing.reindex(db.session, search_backend(), progress=progress)
+    click.echo(f"Indexed {count} posts.")
+
+
+@forum_cli.command("send-reminders")
+def send_reminders_command() -> None:
+    """Schedule treatment-anniversary reminders and mail every due reminder once (run daily).
+
+    Reminder mails go through the outbox like every member mail: members who chose no email get
+    none, and each mail carries the one-click unsubscribe link. Links use ``BASE_URL``.
+    """
+    from flask import current_app
+
+    from forum import current_vocabulary
+    from forum.services import outbox, reminders
+
+    added = reminders.sync_all_anniversaries(db.session, current_vocabulary())
+
+    def queue(reminder, user, thread) -> None:
+        subject, text = reminders.reminder_message(
+            reminder,
+            user,
+            thread,
+            forum_name=current_app.config["FORUM_NAME"],
+            update_url=outbox.external_url("threads.reply", thread_id=thread.id, update=1)
+            if thread
+            else None,
+            settings_url=outbox.external_url("reminders.settings"),
+        )
+        outbox.queue_for_member(db.session, user, subject, text)
+
+    queued, failed = reminders.mail_due_reminders(db.session, queue)
+    report = outbox.deliver(db.session)
+    click.echo(
+        f"Scheduled {added} anniversary reminder(s); mailed {queued}, {failed} failed "
+        f"({report.sent} sent now, {report.failed} to retry with send-mail)."
+    )
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@forum_cli.command("send-mail")
+def send_mail_command() -> None:
+    """Send the outbox's due mail, retrying earlier failures (run every few minutes)."""
+    from forum.services import outbox
+
+    report = outbox.deliver(db.session)
+    click.echo(
+        f"Sent {report.sent} mail(s); {report.failed} failed and will be retried; "
+        f"{report.skipped} skipped (the member chose no email)."
+    )
+    stuck = outbox.given_up(db.session)
+    if stuck:
+        click.echo(f"{stuck} mail(s) failed too often and are no longer retried.", err=True)
+
+
+@forum_cli.command("send-digests")
+def send_digests_command() -> None:
+    """Queue and send the daily digest to members who chose one (run once a day)."""
+    from forum.services import digests, outbox
+
+    queued = digests.queue_digests(db.session)
+    report = outbox.deliver(db.session)
+    click.echo(f"Queued {queued} digest(s); sent {report.sent} mail(s), {report.failed} failed.")
+
+
+@forum_cli.command("import-smf")
+@click.option("--source", required=True, help="SMF database URL, e.g. mysql+pymysql://u@host/db")
+@click.option("--prefix", default="smf_", show_default=True, help="SMF's table prefix.")
+@click.option("--batch-size", default=1000, show_default=True)
+@click.option("--workers", default=1, show_default=True, help="Processes converting bodies.")
+def import_smf_command(source: str, prefix: str, batch_size: int, workers: int) -> None:
+    """Import an SMF 2.0/2.1 forum. Safe to run again: what is already imported is skipped."""
+    from contextlib import contextmanager
+
+    from flask import current_app
+
+    from forum import current_vocabulary
+    from forum.importers.smf import SmfSource
+    from forum.importers.smf_writer import SmfImporter
+    from forum.search.factory import search_backend
+
+    @contextmanager
+    def progress(label: str, total: int):
+        with click.progressbar(length=total, label=f"{label:<18}") as bar:
+            yield bar
+
+    smf = SmfSource(source, prefix)
+    try:
+        importer = SmfImporter(
+            db.session,
+            smf,
+            vocabulary=current_vocabulary(),
+            batch_size=batch_size,
+            progress=progress,
+            day_first=current_app.config["SIGNATURE_DATES_DAY_FIRST"],
+            workers=workers,
+        )
+        report = importer.run(search_backend())
+    finally:
+        smf.dispose()
+    for line in report.lines():
+        click.echo(line)

@@ -5,6 +5,7 @@ Development mail lands in ``instance/mail/`` as ``.eml`` files (open them with a
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,8 @@ from flask import current_app
 from flask_mail import Message
 
 from forum.extensions import mail
+
+_sequence = itertools.count()
 
 
 def send_mail(
@@ -38,8 +41,10 @@ def send_mail(
     else:
         folder = Path(current_app.config["MAIL_FOLDER"])
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        (folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml").write_bytes(message.as_bytes())
+        # Names sort in the order the mails were written (microseconds, then a counter).
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{next(_sequence):08d}-{uuid.uuid4().hex[:6]}.eml"
+        (folder / name).write_bytes(message.as_bytes())
     return message
 
 

@@ -9,11 +9,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from forum import policies
-from forum.models import Board, BoardModerator, Category, HistoryEvent, Post, Thread, User
+from forum import inbox_queries, policies
+from forum.models import (
+    Board,
+    BoardModerator,
+    Category,
+    HistoryEvent,
+    Post,
+    Thread,
+    ThreadTag,
+    User,
+)
 from forum.services.errors import NotFound
 
 
@@ -30,10 +39,11 @@ def check_page(page: int, pages: int, what: str) -> None:
         raise PageOutOfRange(f"There is no page {page} of this {what}; it has {pages}.")
 
 
-def moderated_board_ids(session: Session, user) -> set[int]:
-    if not policies.is_member(user):
-        return set()
-    return set(session.scalars(select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)))
+def moderated_board_ids(session: Session, user) -> frozenset[int]:
+    """The boards ``user`` moderates: loaded once per request onto the user object."""
+    from forum.services import board_moderators
+
+    return board_moderators.load(session, user)
 
 
 @dataclass
@@ -57,10 +67,7 @@ def _last_posts(session: Session, post_ids: list[int]) -> dict[int, LastPost]:
         .outerjoin(author, author.id == Post.author_id)
         .where(Post.id.in_(post_ids))
     ).all()
-    return {
-        r[0]: LastPost(r[0], r[1], r[3], r[4], r[5], r[2])
-        for r in rows
-    }
+    return {r[0]: LastPost(r[0], r[1], r[3], r[4], r[5], r[2]) for r in rows}
 
 
 @dataclass
@@ -71,7 +78,9 @@ class BoardIndex:
 
 def board_index(session: Session, viewer) -> BoardIndex:
     categories = session.scalars(
-        select(Category).options(selectinload(Category.boards)).order_by(Category.position, Category.id)
+        select(Category)
+        .options(selectinload(Category.boards))
+        .order_by(Category.position, Category.id)
     ).all()
     visible: list[tuple[Category, list[Board]]] = []
     last_ids: list[int] = []
@@ -90,6 +99,21 @@ class BoardPage:
     last_posts: dict[int, LastPost]
     page: int
     pages: int
+    tags: dict[int, list[ThreadTag]] = field(default_factory=dict)
+    reading: inbox_queries.BoardReading | None = None  # the viewer's read marks and watch
+
+
+def thread_tags(session: Session, thread_ids: list[int]) -> dict[int, list[ThreadTag]]:
+    """One query for the tags of many threads: thread id -> tags (kind, then slug)."""
+    tags: dict[int, list[ThreadTag]] = {tid: [] for tid in thread_ids}
+    if thread_ids:
+        for tag in session.scalars(
+            select(ThreadTag)
+            .where(ThreadTag.thread_id.in_(thread_ids))
+            .order_by(ThreadTag.kind, ThreadTag.slug)
+        ):
+            tags[tag.thread_id].append(tag)
+    return tags
 
 
 def board_page(session: Session, viewer, slug: str, page: int, per_page: int) -> BoardPage:
@@ -109,7 +133,9 @@ def board_page(session: Session, viewer, slug: str, page: int, per_page: int) ->
         .offset((page - 1) * per_page)
     ).all()
     last_posts = _last_posts(session, [t.last_post_id for t in threads if t.last_post_id])
-    return BoardPage(board, list(threads), last_posts, page, pages)
+    tags = thread_tags(session, [t.id for t in threads])
+    reading = inbox_queries.board_reading(session, viewer, board, list(threads))
+    return BoardPage(board, list(threads), last_posts, page, pages, tags, reading)
 
 
 @dataclass
@@ -123,6 +149,19 @@ class ThreadPage:
     histories: dict[int, list[HistoryEvent]] = field(default_factory=dict)
     updates: list[Post] = field(default_factory=list)
     can_moderate: bool = False
+    tags: list[ThreadTag] = field(default_factory=list)
+    # post id -> the latest update its author posted since (here or in a linked thread)
+    later_updates: dict[int, LaterUpdate] = field(default_factory=dict)
+    outcome_post_visible: bool = False
+    reading: inbox_queries.ThreadReading | None = None  # the viewer's read mark and watch
+
+
+@dataclass
+class LaterUpdate:
+    post_id: int
+    thread_id: int
+    thread_title: str
+    created_at: object
 
 
 def load_thread(session: Session, viewer, thread_id: int) -> tuple[Thread, Board, bool]:
@@ -142,8 +181,16 @@ def load_thread(session: Session, viewer, thread_id: int) -> tuple[Thread, Board
     return thread, board, is_mod
 
 
-def thread_page(session: Session, viewer, thread_id: int, page: int, per_page: int) -> ThreadPage:
-    thread, board, is_mod = load_thread(session, viewer, thread_id)
+def thread_page(
+    session: Session,
+    viewer,
+    thread_id: int,
+    page: int,
+    per_page: int,
+    loaded: tuple[Thread, Board, bool] | None = None,
+) -> ThreadPage:
+    """``loaded``: ``load_thread``'s answer when the caller already asked it."""
+    thread, board, is_mod = loaded or load_thread(session, viewer, thread_id)
     pages = page_count(thread.next_position, per_page)
     check_page(page, pages, "thread")
     editor = aliased(User)
@@ -174,25 +221,121 @@ def thread_page(session: Session, viewer, thread_id: int, page: int, per_page: i
             .order_by(HistoryEvent.year, HistoryEvent.month, HistoryEvent.day, HistoryEvent.id)
         ):
             histories[event.user_id].append(event)
-    updates = list(
-        session.scalars(
-            select(Post)
-            .where(
-                Post.thread_id == thread.id,
-                Post.is_update.is_(True),
-                Post.deleted_at.is_(None),
-            )
-            .order_by(Post.position)
-        )
+    updates, later, outcome_visible = _updates_and_outcome(session, viewer, thread, posts)
+    return ThreadPage(
+        thread,
+        board,
+        posts,
+        page,
+        pages,
+        first_post,
+        histories,
+        updates,
+        is_mod,
+        tags=thread_tags(session, [thread.id])[thread.id],
+        later_updates=later,
+        outcome_post_visible=outcome_visible,
+        reading=inbox_queries.thread_reading(session, viewer, thread, board, posts),
     )
-    return ThreadPage(thread, board, posts, page, pages, first_post, histories, updates, is_mod)
+
+
+_LINK_ENDS = ("/", '"', "#", "?")
+
+
+def _links_to_thread(html, thread_id: int):
+    """SQL: ``html`` links to the thread (``/t/<id>``) or to one of its posts (``/p/<id>``)."""
+    target = aliased(Post)
+    post_link = literal("%/p/") + cast(target.id, String)
+    return or_(
+        *(html.like(f"%/t/{thread_id}{end}%") for end in _LINK_ENDS),
+        exists().where(
+            target.thread_id == thread_id,
+            or_(*(html.like(post_link + literal(f"{end}%")) for end in _LINK_ENDS)),
+        ),
+    )
+
+
+def _updates_and_outcome(session: Session, viewer, thread: Thread, posts: list[Post]):
+    """One query for three things: the thread's updates (listed at the top), whether the
+    outcome post is visible, and, for each post shown, a later update by its author, in this
+    thread or in one that links here (from the update itself or from its opening post)."""
+    author_ids = {p.author_id for p in posts if p.author_id}
+    opening = aliased(Post)
+    linked = and_(
+        Post.is_update.is_(True),
+        Post.author_id.in_(author_ids),
+        Thread.deleted_at.is_(None),
+        or_(
+            _links_to_thread(Post.body_html, thread.id),
+            and_(
+                opening.author_id == Post.author_id,
+                _links_to_thread(opening.body_html, thread.id),
+            ),
+        ),
+    )
+    if not policies.is_member(viewer):
+        linked = and_(linked, Board.members_only.is_(False))
+    here = and_(
+        Post.thread_id == thread.id,
+        or_(Post.is_update.is_(True), Post.id == thread.outcome_post_id),
+    )
+    rows = session.execute(
+        select(Post, Thread.title)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Board, Board.id == Thread.board_id)
+        .outerjoin(opening, opening.id == Thread.first_post_id)
+        .where(Post.deleted_at.is_(None), or_(here, linked) if author_ids else here)
+        .order_by(Post.created_at, Post.id)
+    ).all()
+    updates = [p for p, _ in rows if p.thread_id == thread.id and p.is_update]
+    outcome_visible = any(p.id == thread.outcome_post_id for p, _ in rows)
+    later: dict[int, LaterUpdate] = {}
+    for post in posts:
+        for update, title in rows:  # oldest first: the last match is the latest update
+            if (
+                update.is_update
+                and update.author_id == post.author_id
+                and update.created_at > post.created_at
+                and not post.deleted_at
+            ):
+                later[post.id] = LaterUpdate(update.id, update.thread_id, title, update.created_at)
+    return updates, later, outcome_visible
+
+
+def related_threads(
+    session: Session, viewer, thread: Thread, tags: list[ThreadTag], limit: int = 5
+) -> list[Thread]:
+    """One query: visible threads sharing the most tags (condition, treatment, symptom) with
+    ``thread``, most recently active first among equals; without tags, the newest in its board."""
+    query = (
+        select(Thread)
+        .join(Board, Board.id == Thread.board_id)
+        .where(Thread.id != thread.id, Thread.deleted_at.is_(None))
+        .limit(limit)
+    )
+    if not policies.is_member(viewer):
+        query = query.where(Board.members_only.is_(False))
+    if tags:
+        other = aliased(ThreadTag)
+        shared = or_(*(and_(other.kind == t.kind, other.slug == t.slug) for t in tags))
+        query = (
+            query.join(other, other.thread_id == Thread.id)
+            .where(shared)
+            .group_by(Thread.id)
+            .order_by(func.count().desc(), Thread.last_post_at.desc(), Thread.id.desc())
+        )
+    else:
+        query = query.where(Thread.board_id == thread.board_id).order_by(
+            Thread.last_post_at.desc(), Thread.id.desc()
+        )
+    return list(session.scalars(query))
 
 
 def post_location(session: Session, viewer, post_id: int, per_page: int) -> tuple[Thread, int]:
     post = session.get(Post, post_id)
     if post is None:
         raise NotFound("There is no post with that number.")
-    thread, board, is_mod = load_thread(session, viewer, post.thread_id)
+    thread, _board, is_mod = load_thread(session, viewer, post.thread_id)
     if post.deleted_at and not is_mod:
         raise NotFound("That post was removed.")
     return thread, post.position // per_page + 1
@@ -208,7 +351,7 @@ class MemberPage:
 
 def member_page(session: Session, viewer, username_key: str, recent: int = 10) -> MemberPage:
     member = session.scalar(select(User).where(User.username_key == username_key))
-    if member is None:
+    if member is None or member.deleted_at is not None:  # deleted accounts have no page
         raise NotFound("There is no member with that name.")
     query = (
         select(Post, Thread)
@@ -234,9 +377,9 @@ def member_page(session: Session, viewer, username_key: str, recent: int = 10) -
     )
     boards = list(
         session.scalars(
-            select(Board).join(BoardModerator, BoardModerator.board_id == Board.id).where(
-                BoardModerator.user_id == member.id
-            )
+            select(Board)
+            .join(BoardModerator, BoardModerator.board_id == Board.id)
+            .where(BoardModerator.user_id == member.id)
         )
     )
     return MemberPage(member, posts, history, boards)

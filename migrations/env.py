@@ -41,6 +41,18 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object_for(dialect_name):
+    """Autogenerate filter: tables flagged ``info={"postgres_only": True}`` (the search tables,
+    see ``forum/models/search_document.py``) exist only on PostgreSQL."""
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        return not (
+            type_ == "table" and dialect_name != "postgresql" and obj.info.get("postgres_only")
+        )
+
+    return include_object
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -54,7 +66,12 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url,
+        target_metadata=get_metadata(),
+        literal_binds=True,
+        include_object=include_object_for(get_engine().dialect.name),
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -85,7 +102,8 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        options = {"include_object": include_object_for(connection.dialect.name), **conf_args}
+        context.configure(connection=connection, target_metadata=get_metadata(), **options)
 
         with context.begin_transaction():
             context.run_migrations()

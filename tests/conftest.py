@@ -19,6 +19,11 @@ from sqlalchemy.orm import Session as SQLAlchemySession
 from config import TestingConfig
 from forum import create_app
 from forum.extensions import db
+from forum.services import accounts
+
+# Still scrypt, with a small work factor: tests create hundreds of accounts. Verification reads the
+# parameters from each stored hash, so production hashes are unaffected.
+accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 

@@ -73,6 +73,9 @@ class Thread(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     featured_at: Mapped[datetime | None] = mapped_column(DateTime)
     remind_after_months: Mapped[int | None] = mapped_column(Integer)
+    # Set when a moderator merged this thread into another: old links lead there. (No foreign
+    # key: threads are only ever soft-deleted, and a missing target just means no redirect.)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
     board = relationship("Board", lazy="raise")
     author = relationship("User", foreign_keys=[author_id], lazy="raise")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
@@ -13,6 +13,7 @@ from forum.models.base import utcnow
 
 ROLES = ("member", "moderator", "admin")
 VISIBILITIES = ("public", "members", "private")
+EMAIL_MODES = ("immediate", "daily", "never")
 
 
 class User(UserMixin, db.Model):
@@ -21,6 +22,11 @@ class User(UserMixin, db.Model):
         CheckConstraint("role IN ('member', 'moderator', 'admin')", name="role_known"),
         CheckConstraint(
             "history_visibility IN ('public', 'members', 'private')", name="visibility_known"
+        ),
+        CheckConstraint("email_mode IN ('immediate', 'daily', 'never')", name="email_mode_known"),
+        CheckConstraint(
+            "restriction IS NULL OR restriction IN ('suspended', 'banned')",
+            name="restriction_known",
         ),
     )
 
@@ -33,6 +39,12 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # A hash carried over from another forum (e.g. SMF), replaced at first successful login.
     legacy_password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The login name on the old forum: SMF's hashes are salted with it, and members may type it.
+    legacy_member_name: Mapped[str | None] = mapped_column(String(80), index=True)
+    # Imported members whose old signature read as a history: asked to keep, edit or discard.
+    signature_review_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     role: Mapped[str] = mapped_column(String(16), default="member")
     custom_title: Mapped[str] = mapped_column(String(60), default="")
     signature: Mapped[str] = mapped_column(Text, default="")
@@ -46,6 +58,20 @@ class User(UserMixin, db.Model):
     # Bumped to log out every session ("log out everywhere", password change).
     session_token: Mapped[str] = mapped_column(String(32), default="")
     anniversary_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Notification emails: each one at once, a daily digest, or none (unsubscribe sets "never").
+    email_mode: Mapped[str] = mapped_column(
+        String(10), default="immediate", server_default="immediate"
+    )
+    # Watch the threads one starts or replies to.
+    auto_watch: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Set when the member followed the link we emailed to their current address.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The member's current suspension or ban (the record is in ``suspensions``): "suspended"
+    # or "banned", until ``restricted_until`` (NULL: until lifted). Ask ``forum.policies``.
+    restriction: Mapped[str | None] = mapped_column(String(10))
+    restricted_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when the member deleted their account; the row stays for "former member" posts.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     @property
     def is_moderator(self) -> bool:

@@ -28,6 +28,8 @@ def find_by_username(session: Session, username: str) -> User | None:
 def find_by_login(session: Session, login: str) -> User | None:
     """A member by username or email address, ignoring case."""
     login = (login or "").strip()
+    if not login or "\x00" in login:  # no account has one (and PostgreSQL refuses NUL)
+        return None
     if "@" in login:
         return session.scalar(select(User).where(User.email_key == validation.email_key(login)))
     return find_by_username(session, login)
@@ -85,7 +87,7 @@ def register(
 
 def authenticate(session: Session, login: str, password: str) -> User | None:
     """The member whose password matches, or None. Legacy hashes are upgraded on success."""
-    user = find_by_login(session, login)
+    user = find_by_login(session, login) or _find_by_legacy_name(session, login)
     if user is None or not password:
         return None
     if user.password_hash and check_password_hash(user.password_hash, password):
@@ -98,10 +100,30 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     return None
 
 
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the member's (their current hash, or one carried over)."""
+    if not password:
+        return False
+    if user.password_hash and check_password_hash(user.password_hash, password):
+        return True
+    return bool(user.legacy_password_hash and _verify_legacy(user, password))
+
+
 def _verify_legacy(user: User, password: str) -> bool:
     from forum.importers.smf_passwords import verify_smf_password
 
-    return verify_smf_password(user.legacy_password_hash or "", user.username, password)
+    # SMF salted its hashes with the old login name, not the display name Cairn shows.
+    name = user.legacy_member_name or user.username
+    return verify_smf_password(user.legacy_password_hash or "", name, password)
+
+
+def _find_by_legacy_name(session: Session, login: str) -> User | None:
+    """An imported member typing their old forum's login name (only while it is unambiguous)."""
+    login = (login or "").strip()
+    if not login or "@" in login:
+        return None
+    found = session.scalars(select(User).where(User.legacy_member_name == login).limit(2)).all()
+    return found[0] if len(found) == 1 else None
 
 
 def touch_last_active(session: Session, user: User, *, every_seconds: int = 300) -> None:

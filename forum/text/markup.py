@@ -15,6 +15,8 @@ from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from forum.text.mentions import mentions_plugin
+
 ALLOWED_TAGS = frozenset(
     {
         "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
@@ -31,8 +33,10 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
 # Raw HTML in the source is shown as text, never interpreted: the allowlist is a second fence.
-_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(
-    ["strikethrough", "table"]
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True})
+    .enable(["strikethrough", "table"])
+    .use(mentions_plugin)  # @name → a link to the member's page
 )
 
 
@@ -56,6 +60,16 @@ def render_markdown(source: str) -> Markup:
     """Member Markdown → sanitized HTML, safe to put in a page."""
     html = _markdown.render(source or "")
     return Markup(_cleaner.clean(html))  # noqa: S704 - this IS the sanitizer
+
+
+def parse_markdown(source: str, env: dict | None = None) -> list:
+    """The parser's tokens for ``source`` (mentions and quotes are found from these)."""
+    return _markdown.parse(source or "", env if env is not None else {})
+
+
+def search_snippet(html: str) -> Markup:
+    """A search backend's highlighted snippet: escaped text plus <mark>; anything else goes."""
+    return Markup(bleach.clean(html or "", tags={"mark"}, attributes={}, strip=True))  # noqa: S704
 
 
 def html_to_text(html: str) -> str:

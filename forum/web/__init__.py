@@ -11,16 +11,34 @@ from forum.models import User
 from forum.ranks import ROLE_LABELS, rank_for, rank_level
 from forum.services.view_counts import ViewCounter
 from forum.text.markup import stored_html
+from forum.web.helpers import bounded_ids
 
 
 def init_app(app: Flask) -> None:
-    from forum.web import admin, auth, boards, errors, history, members, threads
+    from forum.web import (
+        admin,
+        auth,
+        boards,
+        errors,
+        history,
+        members,
+        outcomes,
+        reminders,
+        search,
+        threads,
+    )
 
-    for module in (auth, boards, threads, members, admin, history):
+    for module in (auth, boards, threads, members, admin, history, outcomes, reminders):
         app.register_blueprint(module.bp)
+    search.init_app(app)
     errors.init_app(app)
+    app.url_value_preprocessor(bounded_ids)
     _init_login(app)
     _init_templates(app)
+    _init_moderation_and_accounts(app)
+    _init_inbox(app)
+    _init_imports(app)
+    _init_seo(app)
     app.extensions["cairn_views"] = ViewCounter(app.config["VIEW_COUNT_FLUSH_SECONDS"])
 
     @app.teardown_request
@@ -40,12 +58,27 @@ def _init_login(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         uid, _, token = user_id.partition(":")
-        if not uid.isdigit():
+        if not (uid.isascii() and uid.isdigit()):
             return None
         user = db.session.get(User, int(uid))
         if user is None or user.session_token != token:
             return None
+        if user.deleted_at is not None or policies.is_banned(user):
+            return None
+        from forum.services import board_moderators
+
+        board_moderators.load(db.session, user)  # once per request, for every policy question
         return user
+
+
+def _init_moderation_and_accounts(app: Flask) -> None:
+    """Moderation (queue, thread tools, reports, suspensions), account settings, data rights,
+    and the security headers on every response."""
+    from forum.web import account, moderation, security
+
+    for module in (moderation, account):
+        app.register_blueprint(module.bp)
+    security.init_app(app)
 
 
 def _init_templates(app: Flask) -> None:
@@ -67,8 +100,64 @@ def _init_templates(app: Flask) -> None:
     def _viewer() -> dict:
         return {"viewer": current_user, "request_globals": g}
 
+    @app.context_processor
+    def _reminders() -> dict:
+        return {"due_reminders": _due_reminders}
 
+
+def _due_reminders() -> list:
+    """The logged-in member's due update reminders, for the notice in base.html.
+
+    Called from the template, so it costs one query only on pages that show it, for members
+    only, once per request; never fails a page.
+    """
+    if "cairn_due_reminders" not in g:
+        g.cairn_due_reminders = []
+        if policies.is_member(current_user):
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from forum.outcome_queries import due_reminders
+
+            try:
+                g.cairn_due_reminders = due_reminders(db.session, current_user)
+            except SQLAlchemyError:
+                db.session.rollback()
+    return g.cairn_due_reminders
+
+
+
+def _init_imports(app: Flask) -> None:
+    """Old forum links (``/index.php?topic=…``) and imported members' signature review."""
+    from forum.web import legacy_links, signature_review
+
+    for module in (legacy_links, signature_review):
+        app.register_blueprint(module.bp)
+
+
+def _init_inbox(app: Flask) -> None:
+    """Notifications, private messages, unsubscribe links, and the header's unread counts.
+
+    ``inbox_counts()`` is called from base.html: one query for members (once per request),
+    none for visitors.
+    """
+    from forum.web import messages, notifications, unsubscribe
+
+    for module in (notifications, messages, unsubscribe):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def _inbox() -> dict:
+        return {"inbox_counts": notifications.inbox_counts}
 def format_datetime(moment) -> str:
     if moment is None:
         return ""
     return moment.strftime("%d %b %Y, %H:%M").lstrip("0")
+
+
+def _init_seo(app: Flask) -> None:
+    """Sitemaps, robots.txt and feeds; fingerprinted static files; ETags, 304s, compression."""
+    from forum.web import caching, seo, static_files
+
+    app.register_blueprint(seo.bp)
+    static_files.init_app(app)
+    caching.init_app(app)

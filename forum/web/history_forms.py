@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -55,8 +55,11 @@ class EventForm(FlaskForm):
     submit = SubmitField("Save event")
 
     def fill_choices(self, vocabulary: Vocabulary) -> EventForm:
-        for kind, field in (("condition", self.condition), ("treatment", self.treatment),
-                            ("symptom", self.symptom)):
+        for kind, field in (
+            ("condition", self.condition),
+            ("treatment", self.treatment),
+            ("symptom", self.symptom),
+        ):
             terms = sorted(vocabulary.terms(kind).values(), key=lambda t: t.label.casefold())
             field.choices = [SelectChoice("", "—")] + [SelectChoice(t.slug, t.label) for t in terms]
         return self

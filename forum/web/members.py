@@ -12,6 +12,7 @@ from forum.services.errors import ValidationError
 from forum.services.validation import username_key
 from forum.web.forms import MemoriamForm
 from forum.web.presenters import timeline
+from forum.web.structured_data import member_json_ld
 
 bp = Blueprint("members", __name__)
 
@@ -27,7 +28,13 @@ def show(username: str):
     history = None
     if policies.can_view_history(current_user, data.member):
         history = timeline(data.member, data.history)
-    return render_template("member.html", data=data, memoriam_form=memoriam_form, history=history)
+    return render_template(
+        "member.html",
+        data=data,
+        memoriam_form=memoriam_form,
+        history=history,
+        json_ld=member_json_ld(data),
+    )
 
 
 @bp.route("/u/<username>/memoriam", methods=["POST"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from forum.queries import ThreadPage
-from forum.text.markup import html_to_text, json_ld
+from forum.queries import MemberPage, ThreadPage
+from forum.text.markup import excerpt, html_to_text, json_ld
 
 
 def _iso(moment) -> str:
@@ -64,3 +64,54 @@ def thread_json_ld(page: ThreadPage):
         if p.position > 0 and not p.deleted_at
     ]
     return json_ld(data)
+
+
+def thread_social(page: ThreadPage) -> dict:
+    """OpenGraph / Twitter card values and the meta description, from the opening post.
+
+    Only what the page itself shows: a deleted opening post gives no description.
+    """
+    thread = page.thread
+    first = page.first_post
+    description = ""
+    if first is not None and not first.deleted_at:
+        description = excerpt(first.body_html, 160)
+    return {
+        "type": "article",
+        "title": thread.title,
+        "description": description or f"A thread in {page.board.name}.",
+        "url": url_for(
+            "threads.show",
+            thread_id=thread.id,
+            slug=thread.slug,
+            page=page.page if page.page > 1 else None,
+            _external=True,
+        ),
+    }
+
+
+def member_json_ld(page: MemberPage):
+    """schema.org ProfilePage for a member page (no history: that follows its own visibility)."""
+    member = page.member
+    url = url_for("members.show", username=member.username, _external=True)
+    person: dict = {
+        "@type": "Person",
+        "name": member.username,
+        "identifier": str(member.id),
+        "url": url,
+        "interactionStatistic": {
+            "@type": "InteractionCounter",
+            "interactionType": "https://schema.org/WriteAction",
+            "userInteractionCount": member.post_count,
+        },
+    }
+    if member.custom_title:
+        person["description"] = member.custom_title
+    return json_ld(
+        {
+            "@context": "https://schema.org",
+            "@type": "ProfilePage",
+            "dateCreated": _iso(member.created_at),
+            "mainEntity": person,
+        }
+    )

@@ -10,8 +10,11 @@ from tests.browser.test_posting_flow import register
 def test_paste_signature_review_accept_and_see_it_everywhere(page):
     register(page, "browser_hist")
     page.goto("/settings/history")
-    page.fill("textarea[name=text]", "dx 2/16 1.6 x 1.2 cm right AN. CK 4/16 at Lakeside. "
-              "1 yr: 1.4 x 1.1, 2 yr: 1.2 x 1.0. Hearing aid fitted 2018.")
+    page.fill(
+        "textarea[name=text]",
+        "dx 2/16 1.6 x 1.2 cm right AN. CK 4/16 at Lakeside. "
+        "1 yr: 1.4 x 1.1, 2 yr: 1.2 x 1.0. Hearing aid fitted 2018.",
+    )
     page.click("input[value='Read it']")
     rows = page.locator("table.proposals tbody tr")
     expect(rows).to_have_count(5)
@@ -35,4 +38,4 @@ def test_paste_signature_review_accept_and_see_it_everywhere(page):
 
     page.goto("/u/browser_hist")
     expect(page.locator("table.size-table tbody tr")).to_have_count(3)
-    page.screenshot(path="/tmp/cairn-member-history.png", full_page=True)
+    assert page.locator("figure.size-chart svg title").count() >= 1

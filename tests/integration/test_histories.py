@@ -19,8 +19,11 @@ from tests.conftest import login, post_form
 from tests.factories import make_board, make_thread, make_user, posts_of
 
 VOCABULARY = load_vocabulary()
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / (
-    "forum-thread-hemifacial-spasm-after-gk.txt"
+SEED = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "seeds"
+    / ("forum-thread-hemifacial-spasm-after-gk.txt")
 )
 
 
@@ -32,7 +35,9 @@ def visible(response) -> str:
 def events(session, user) -> list[HistoryEvent]:
     session.expire_all()
     return list(
-        session.scalars(select(HistoryEvent).where(HistoryEvent.user_id == user.id).order_by(HistoryEvent.id))
+        session.scalars(
+            select(HistoryEvent).where(HistoryEvent.user_id == user.id).order_by(HistoryEvent.id)
+        )
     )
 
 
@@ -45,11 +50,20 @@ def add(session, user, **fields) -> HistoryEvent:
 
 def test_add_event_keeps_date_precision_and_text(session):
     member = make_user(session)
-    event = add(session, member, kind="treatment", date="Nov '08", treatment="cyberknife",
-                place="Lakeside")
+    event = add(
+        session, member, kind="treatment", date="Nov '08", treatment="cyberknife", place="Lakeside"
+    )
     assert (event.year, event.month, event.day, event.date_text) == (2008, 11, None, "Nov '08")
-    event = add(session, member, kind="diagnosis", date="2006", condition="acoustic-neuroma",
-                side="right", size1="8", size2="15.5")
+    event = add(
+        session,
+        member,
+        kind="diagnosis",
+        date="2006",
+        condition="acoustic-neuroma",
+        side="right",
+        size1="8",
+        size2="15.5",
+    )
     assert (event.year, event.month) == (2006, None)
     assert event.sizes_mm == (15.5, 8.0)
 
@@ -67,7 +81,10 @@ def test_add_event_keeps_date_precision_and_text(session):
         ({"kind": "measurement", "date": "2009", "size1": "abc"}, "size1"),
         ({"kind": "measurement", "date": "2009", "size1": "400"}, "size1"),
         ({"kind": "note", "date": ""}, "note"),
-        ({"kind": "symptom", "date": "2010", "symptom": "tinnitus", "end_date": "2009"}, "end_date"),
+        (
+            {"kind": "symptom", "date": "2010", "symptom": "tinnitus", "end_date": "2009"},
+            "end_date",
+        ),
         ({"kind": "treatment", "date": "2009", "treatment": "botox", "place": "x\x00"}, "place"),
     ],
 )
@@ -84,8 +101,9 @@ def test_only_the_owner_changes_a_history(session):
     owner, other = make_user(session), make_user(session)
     event = add(session, owner, kind="note", note="Hello")
     with pytest.raises(PermissionDenied):
-        histories.add_event(session, other, owner, histories.EventInput(kind="note", note="x"),
-                            VOCABULARY)
+        histories.add_event(
+            session, other, owner, histories.EventInput(kind="note", note="x"), VOCABULARY
+        )
     from forum.services.errors import NotFound
 
     with pytest.raises(NotFound):
@@ -100,27 +118,52 @@ def test_member_adds_edits_and_removes_events_without_javascript(client, session
     login(client, "hist_owner")
     assert client.get("/settings/history").status_code == 200
     response = post_form(
-        client, "/settings/history/events",
-        {"kind": "treatment", "date": "5/17", "treatment": "gamma-knife", "place": "Northfield",
-         "side": "", "condition": "", "symptom": ""},
+        client,
+        "/settings/history/events",
+        {
+            "kind": "treatment",
+            "date": "5/17",
+            "treatment": "gamma-knife",
+            "place": "Northfield",
+            "side": "",
+            "condition": "",
+            "symptom": "",
+        },
         form_url="/settings/history",
     )
     assert response.status_code == 302
     (event,) = events(session, member)
     response = post_form(
-        client, f"/settings/history/events/{event.id}",
-        {"kind": "treatment", "date": "6/17", "treatment": "gamma-knife", "side": "",
-         "condition": "", "symptom": ""},
+        client,
+        f"/settings/history/events/{event.id}",
+        {
+            "kind": "treatment",
+            "date": "6/17",
+            "treatment": "gamma-knife",
+            "side": "",
+            "condition": "",
+            "symptom": "",
+        },
     )
     assert response.status_code == 302
     assert events(session, member)[0].month == 6
-    bad = post_form(client, "/settings/history/events",
-                    {"kind": "treatment", "date": "someday", "treatment": "gamma-knife",
-                     "side": "", "condition": "", "symptom": ""},
-                    form_url="/settings/history")
+    bad = post_form(
+        client,
+        "/settings/history/events",
+        {
+            "kind": "treatment",
+            "date": "someday",
+            "treatment": "gamma-knife",
+            "side": "",
+            "condition": "",
+            "symptom": "",
+        },
+        form_url="/settings/history",
+    )
     assert bad.status_code == 400 and "wasn't understood" in visible(bad)
-    response = post_form(client, f"/settings/history/events/{event.id}/delete", {},
-                         form_url="/settings/history")
+    response = post_form(
+        client, f"/settings/history/events/{event.id}/delete", {}, form_url="/settings/history"
+    )
     assert response.status_code == 302
     assert events(session, member) == []
 
@@ -129,13 +172,19 @@ def test_paste_review_and_accept_a_signature(client, session):
     member = make_user(session, "paster")
     login(client, "paster")
     text = "dx 4/09 2.5cm right AN. GK 03/15/2012 @ Pittsburgh. 1 yr: 1.1 x 0.9. Feeling fine!"
-    review = post_form(client, "/settings/history/read", {"text": text}, form_url="/settings/history")
+    review = post_form(
+        client, "/settings/history/read", {"text": text}, form_url="/settings/history"
+    )
     assert review.status_code == 200
     page = visible(review)
     assert "Gamma Knife" in page and "Pittsburgh" in page and "Feeling fine!" in page
     # Keep all but the last (the note).
-    response = post_form(client, "/settings/history/accept",
-                         {"text": text, "keep": ["0", "1", "2"]}, form_url="/settings/history")
+    response = post_form(
+        client,
+        "/settings/history/accept",
+        {"text": text, "keep": ["0", "1", "2"]},
+        form_url="/settings/history",
+    )
     assert response.status_code == 302
     stored = events(session, member)
     assert [e.kind for e in stored] == ["diagnosis", "treatment", "measurement"]
@@ -148,7 +197,9 @@ def test_paste_review_and_accept_a_signature(client, session):
 def test_pasting_nothing_is_a_clear_message(client, session):
     make_user(session, "emptypaste")
     login(client, "emptypaste")
-    response = post_form(client, "/settings/history/read", {"text": "   "}, form_url="/settings/history")
+    response = post_form(
+        client, "/settings/history/read", {"text": "   "}, form_url="/settings/history"
+    )
     assert response.status_code == 400
     assert "nothing to read" in visible(response)
 
@@ -168,13 +219,20 @@ def test_the_seed_signatures_become_correct_histories_through_the_web(client, se
     member = make_user(session, "seed_reader")
     login(client, "seed_reader")
     for text in (first, block, last):
-        review = post_form(client, "/settings/history/read", {"text": text},
-                           form_url="/settings/history")
+        review = post_form(
+            client, "/settings/history/read", {"text": text}, form_url="/settings/history"
+        )
         count = visible(review).count("Keep event")
-        post_form(client, "/settings/history/accept",
-                  {"text": text, "keep": [str(i) for i in range(count)]}, form_url="/settings/history")
+        post_form(
+            client,
+            "/settings/history/accept",
+            {"text": text, "keep": [str(i) for i in range(count)]},
+            form_url="/settings/history",
+        )
     stored = events(session, member)
-    summary = {(e.kind, e.treatment or e.condition or e.symptom, e.year, e.month, e.day) for e in stored}
+    summary = {
+        (e.kind, e.treatment or e.condition or e.symptom, e.year, e.month, e.day) for e in stored
+    }
     assert ("diagnosis", "acoustic-neuroma", 2006, 5, None) in summary
     assert ("treatment", "retrosigmoid", 2006, 6, None) in summary
     assert ("treatment", "fsr", 2006, 10, None) in summary
@@ -197,13 +255,22 @@ def test_the_seed_signatures_become_correct_histories_through_the_web(client, se
 
 def test_cli_parse_signature_prints_json(app):
     result = app.test_cli_runner().invoke(
-        args=["forum", "parse-signature", "L AN dx 5/08 2.0 x 1.1 cm. Cyberknife Nov '08 at Lakeside"]
+        args=[
+            "forum",
+            "parse-signature",
+            "L AN dx 5/08 2.0 x 1.1 cm. Cyberknife Nov '08 at Lakeside",
+        ]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data[0] == {"kind": "diagnosis", "date": "2008-05", "condition": "acoustic-neuroma",
-                       "side": "left", "size_mm": [20.0, 11.0],
-                       "text": "L AN dx 5/08 2.0 x 1.1 cm."}
+    assert data[0] == {
+        "kind": "diagnosis",
+        "date": "2008-05",
+        "condition": "acoustic-neuroma",
+        "side": "left",
+        "size_mm": [20.0, 11.0],
+        "text": "L AN dx 5/08 2.0 x 1.1 cm.",
+    }
     assert data[1]["treatment"] == "cyberknife" and data[1]["date"] == "2008-11"
     assert data[1]["place"] == "Lakeside"
 
@@ -250,8 +317,12 @@ def test_no_context_line_without_treatment_or_diagnosis(client, session):
     ("visibility", "visitor", "member", "owner"),
     [("public", True, True, True), ("members", False, True, True), ("private", False, False, True)],
 )
-def test_visibility_holds_on_posts_and_member_page(client, session, visibility, visitor, member, owner):
-    author = make_user(session, "private_person", history_visibility=visibility, signature="My line")
+def test_visibility_holds_on_posts_and_member_page(
+    client, session, visibility, visitor, member, owner
+):
+    author = make_user(
+        session, "private_person", history_visibility=visibility, signature="My line"
+    )
     _story(session, author)
     make_user(session, "other_member")
     thread = make_thread(session, make_board(session), author, title="Visibility")
@@ -282,15 +353,25 @@ def test_member_page_timeline_chart_and_noindex(client, session):
 def test_privacy_form_saves_choices(client, session):
     member = make_user(session, "chooser")
     login(client, "chooser")
-    response = post_form(client, "/settings/history/privacy",
-                         {"visibility": "public", "indexable": "y", "signature": "Onward"},
-                         form_url="/settings/history")
+    response = post_form(
+        client,
+        "/settings/history/privacy",
+        {"visibility": "public", "indexable": "y", "signature": "Onward"},
+        form_url="/settings/history",
+    )
     assert response.status_code == 302
     session.expire_all()
     assert (member.history_visibility, member.profile_indexable, member.signature) == (
-        "public", True, "Onward")
-    bad = post_form(client, "/settings/history/privacy", {"visibility": "everyone!"},
-                    form_url="/settings/history")
+        "public",
+        True,
+        "Onward",
+    )
+    bad = post_form(
+        client,
+        "/settings/history/privacy",
+        {"visibility": "everyone!"},
+        form_url="/settings/history",
+    )
     assert bad.status_code == 400
 
 

@@ -265,3 +265,12 @@ def test_view_counter_flush_adds_counts_in_one_batch(base_app, tmp_path):
         ]
     assert counter.pending(1) == 0
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/t/99999999999999999999", "/t/99999999999999999999/slug", "/p/99999999999999999999",
+     "/t/2147483648/slug"],
+)
+def test_huge_ids_are_a_404_not_an_overflow(client, url):
+    assert client.get(url).status_code == 404

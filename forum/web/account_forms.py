@@ -1,0 +1,54 @@
+"""Forms for a member's account settings and data rights: CSRF and fields only."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
+
+
+class UsernameForm(FlaskForm):
+    username = StringField("New username")
+    submit = SubmitField("Change username")
+
+
+class EmailForm(FlaskForm):
+    email = EmailField("New email address")
+    # Its own id: the password form on the same page has a current_password field too.
+    current_password = PasswordField("Your current password", id="email_current_password")
+    submit = SubmitField("Send a confirmation link")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password")
+    password = PasswordField("New password")
+    confirm = PasswordField("Repeat the new password")
+    submit = SubmitField("Change password")
+
+
+class ResetRequestForm(FlaskForm):
+    login = StringField("Your email address or username")
+    submit = SubmitField("Email me a reset link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password")
+    confirm = PasswordField("Repeat the new password")
+    submit = SubmitField("Set new password")
+
+
+class ConfirmForm(FlaskForm):
+    """Uses a link from an email. Opening the link (GET) never uses it: mail scanners do that."""
+
+    submit = SubmitField("Confirm")
+
+
+class DeleteAccountForm(FlaskForm):
+    posts = RadioField(
+        "My posts",
+        choices=[
+            SelectChoice("keep", "Keep them, shown as written by “Former member”"),
+            SelectChoice("remove", "Remove them: their text is erased"),
+        ],
+    )
+    password = PasswordField("Your password, to confirm")
+    submit = SubmitField("Delete my account")

@@ -1,0 +1,78 @@
+"""/search: a plain GET, so a result page can be bookmarked and shared."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from forum import policies
+from forum.extensions import limiter
+from forum.search.factory import search_backend
+from forum.search.query import parse_query
+from forum.web.helpers import page_arg
+
+bp = Blueprint("search", __name__)
+MAX_QUERY = 500
+SORTS = ("relevance", "newest")
+
+
+@bp.route("/search")
+@limiter.limit("60 per minute")
+def results():
+    text = request.args.get("q", "")
+    sort = request.args.get("sort", "relevance")
+    notices = []
+    if len(text) > MAX_QUERY:
+        text = text[:MAX_QUERY]
+        notices.append(f"Searches are limited to {MAX_QUERY} characters; the rest was ignored.")
+    if sort not in SORTS:
+        notices.append("Results can be sorted by relevance or newest; showing by relevance.")
+        sort = "relevance"
+    page = page_arg()
+    query = parse_query(text)
+    results = None
+    if not query.is_empty:
+        results = search_backend().search(
+            query,
+            include_members_only=policies.is_member(current_user),
+            page=page,
+            sort=sort,
+        )
+        notices.extend(results.notices)
+    else:
+        notices.extend(query.notices)
+    return render_template(
+        "search.html", q=text, sort=sort, query=query, results=results, notices=notices
+    )
+
+
+def init_app(app) -> None:
+    """Apply queued index changes after each request that made some, and once at start-up."""
+    from forum.extensions import db
+    from forum.services import indexing
+    from forum.services.search_queue import PENDING_KEY
+    from forum.text.markup import search_snippet
+
+    app.register_blueprint(bp)
+    app.jinja_env.filters["snippet"] = search_snippet
+    state = {"checked_leftovers": False}
+
+    def _drain(reason: str) -> None:
+        try:
+            indexing.drain_all(db.session, search_backend())
+        except Exception:  # the queue keeps the work; search catches up on the next drain
+            db.session.rollback()
+            app.logger.warning("search queue drain failed (%s)", reason, exc_info=True)
+
+    @app.before_request
+    def _drain_leftovers() -> None:
+        # Changes committed by a process that died before indexing them.
+        if not state["checked_leftovers"] and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
+            state["checked_leftovers"] = True
+            _drain("start-up")
+
+    @app.after_request
+    def _drain_after_commit(response):
+        if db.session.info.pop(PENDING_KEY, False) and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
+            _drain("after request")
+        return response
