@@ -102,11 +102,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        options = {"include_object": include_object_for(connection.dialect.name), **conf_args}
-        context.configure(connection=connection, target_metadata=get_metadata(), **options)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild SQLite tables (copy, drop, rename). With foreign keys
+            # enforced, dropping a referenced table fails or cascades (deleting posts!). SQLite
+            # ignores this pragma inside a transaction, so set it on the raw connection first.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            options = {"include_object": include_object_for(connection.dialect.name), **conf_args}
+            context.configure(connection=connection, target_metadata=get_metadata(), **options)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise RuntimeError(f"migration left broken references: {problems[:5]}")
+        finally:
+            if sqlite:
+                # Never hand this connection back to the pool without its foreign keys: the
+                # pool opens a new one, and the app's connect hook switches them on.
+                connection.invalidate()
 
 
 if context.is_offline_mode():

@@ -13,9 +13,25 @@ from typing import Literal, Protocol, runtime_checkable
 from forum.search.documents import SearchDoc, SearchResults
 from forum.search.query import ParsedQuery
 
-__all__ = ["IndexBusy", "SearchBackend", "SortOrder"]
+__all__ = ["IndexBusy", "SearchBackend", "SortOrder", "clamp_paging"]
 
 SortOrder = Literal["relevance", "newest"]
+MAX_PAGE = 500
+MAX_PER_PAGE = 100
+
+
+def clamp_paging(page: object, per_page: object, sort: object) -> tuple[int, int, SortOrder]:
+    """Paging arguments every backend accepts: whole numbers in range, a known sort order."""
+    try:
+        page = min(max(1, int(page)), MAX_PAGE)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        page = 1
+    try:
+        per_page = min(max(1, int(per_page)), MAX_PER_PAGE)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        per_page = 20
+    order: SortOrder = "newest" if sort == "newest" else "relevance"
+    return page, per_page, order
 
 
 class IndexBusy(Exception):

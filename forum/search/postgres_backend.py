@@ -64,7 +64,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from forum.search.backend import IndexBusy, SortOrder
+from forum.search.backend import IndexBusy, SortOrder, clamp_paging
 from forum.search.documents import SearchDoc, SearchHit, SearchResults
 from forum.search.query import Clause, ParsedQuery, Phrase, Term
 
@@ -83,8 +83,6 @@ AMBIGUOUS_SHORT_WORDS = frozenset(_AMBIGUOUS.split())
 _SNIPPET_CHARS = 200
 _HEADLINE_CHARS = 50_000  # ts_headline reads at most this much of a post
 _VECTOR_CHARS = 400_000  # text analysed per field (a tsvector must stay under 1 MB)
-_MAX_PER_PAGE = 100
-_MAX_PAGE = 500
 _WRITE_BATCH = 500  # rows per INSERT statement
 _WRITE_TIMEOUT = 2.0  # seconds add/delete/clear wait for row locks (only a rebuild holds them)
 _REBUILD_LOCK_TIMEOUT = 120.0
@@ -780,16 +778,7 @@ class PostgresBackend:
         sort: SortOrder = "relevance",
     ) -> SearchResults:
         """One page of threads, each represented by its best-matching visible post."""
-        try:
-            page = min(max(1, int(page)), _MAX_PAGE)
-        except (TypeError, ValueError):
-            page = 1
-        try:
-            per_page = min(max(1, int(per_page)), _MAX_PER_PAGE)
-        except (TypeError, ValueError):
-            per_page = 20
-        if sort not in ("relevance", "newest"):
-            sort = "relevance"
+        page, per_page, sort = clamp_paging(page, per_page, sort)
         results = SearchResults(page=page, per_page=per_page, notices=list(query.notices))
         if query.is_empty:
             return results

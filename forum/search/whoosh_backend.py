@@ -66,7 +66,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from forum.search.backend import IndexBusy, SortOrder
+from forum.search.backend import IndexBusy, SortOrder, clamp_paging
 from forum.search.documents import SearchDoc, SearchHit, SearchResults
 from forum.search.query import Clause, ParsedQuery, Phrase, Term
 
@@ -112,8 +112,6 @@ _WRITE_TIMEOUT = 2.0  # seconds add/delete wait for the writer lock before Index
 _REBUILD_LOCK_TIMEOUT = 120.0
 _SNIPPET_CHARS = 200
 _SNIPPET_SCAN_CHARS = 20_000  # matches further into a very long post are not looked for
-_MAX_PER_PAGE = 100
-_MAX_PAGE = 500
 _RESULT_CACHE_SIZE = 128
 _REBUILD_CHUNK = 10_000  # documents per segment written by rebuild
 _POSTINGS_CACHE_POSTINGS = 3_000_000  # ~24 MB of cached (id, tf) pairs per process
@@ -1711,16 +1709,7 @@ class WhooshBackend:
         sort: SortOrder = "relevance",
     ) -> SearchResults:
         """One page of threads, each represented by its best-matching visible post."""
-        try:
-            page = min(max(1, int(page)), _MAX_PAGE)
-        except (TypeError, ValueError):
-            page = 1
-        try:
-            per_page = min(max(1, int(per_page)), _MAX_PER_PAGE)
-        except (TypeError, ValueError):
-            per_page = 20
-        if sort not in ("relevance", "newest"):
-            sort = "relevance"
+        page, per_page, sort = clamp_paging(page, per_page, sort)
         results = SearchResults(page=page, per_page=per_page, notices=list(query.notices))
         if query.is_empty:
             return results

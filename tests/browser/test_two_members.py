@@ -44,7 +44,7 @@ def mails_to(folder_glob: list[Path], address: str) -> list:
     return found
 
 
-def wait_for_mails(base: Path, address: str, count: int, timeout: float = 10.0) -> list:
+def wait_for_mails(base: Path, address: str, count: int, timeout: float = 30.0) -> list:
     deadline = time.monotonic() + timeout
     while True:
         found = mails_to(sorted(base.glob("live[0-9]*/mail/*.eml")), address)

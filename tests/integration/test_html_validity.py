@@ -66,3 +66,31 @@ def test_public_pages_are_valid_html(client, session, tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_member_pages_with_their_forms_are_valid_html(client, session, tmp_path):
+    """Logged in, a thread page carries a form per post (quote, edit, delete…): ids stay unique."""
+    from tests.conftest import login
+
+    command = _validator()
+    board = make_board(session, "Surgery")
+    author = make_user(session, "valid_member")
+    thread = make_thread(session, board, author, title="Translab in March", body=BODY, replies=4)
+    login(client, "valid_member")
+    pages = {
+        "thread-member": f"/t/{thread.id}/{thread.slug}",
+        "history-settings": "/settings/history",
+        "new-thread": f"/b/{board.slug}/new",
+    }
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        (tmp_path / f"{name}.html").write_bytes(response.get_data())
+    result = subprocess.run(
+        [*command, "--root", str(tmp_path), "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
