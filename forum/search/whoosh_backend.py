@@ -1279,6 +1279,22 @@ def _storage(path: str | Path) -> Any:
     return FileStorage(str(path), supports_mmap=False)
 
 
+def _retry_vanished(open_: Callable[[], Any], attempts: int = 50, pause: float = 0.01) -> Any:
+    """Open an index or searcher, again if its files vanished meanwhile.
+
+    Whoosh lists the newest table of contents and then opens it; another process's commit can
+    delete that file in between (FileNotFoundError). Opening again finds the newer one.
+    """
+    for attempt in range(attempts):
+        try:
+            return open_()
+        except FileNotFoundError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def _index_chunk(path: str, chunk: list[dict[str, Any]]) -> Any:
     """Write ``chunk`` (``_doc_fields`` dicts) as one new, uncommitted segment of the index at
     ``path`` and return the segment.  Runs in rebuild worker processes."""
@@ -1441,7 +1457,7 @@ class WhooshBackend:
     def _index(self, name: str) -> Any:
         ix = self._indexes.get(name)
         if ix is None:
-            ix = _storage(self.root / name).open_index()
+            ix = _retry_vanished(_storage(self.root / name).open_index)
             self._indexes = {name: ix}  # keep only the live generation
             self._segments = {k: v for k, v in self._segments.items() if k[0] == name}
             self._postings_cache.discard_prefix(lambda k: k[0].startswith(name))
@@ -1627,7 +1643,8 @@ class WhooshBackend:
                     s.close()
                 s = None
         if s is None:
-            s = self._index(name).searcher()
+            ix = self._index(name)
+            s = _retry_vanished(ix.searcher)
             with self._open_lock:
                 self._open.add(s)
         local.searcher, local.name = s, name

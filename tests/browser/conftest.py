@@ -14,6 +14,9 @@ from config import TestingConfig
 from forum import create_app
 from forum.extensions import db
 
+# The live server's app, for tests that need to run what cron would run against it.
+LIVE_APPS: list = []
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -56,6 +59,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
 
         upgrade()
         load_demo(db.session)
+    LIVE_APPS.append(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
