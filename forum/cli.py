@@ -107,13 +107,19 @@ def demo_data(posts: int | None, seed: int, if_empty: bool) -> None:
             stats = generate(db.session, posts, seed=seed, progress=bar.update)
         click.echo(
             f"Generated {stats['posts']} posts in {stats['threads']} threads by "
-            f"{stats['members']} members in {stats['seconds']:.1f}s."
+            f"{stats['members']} members in {stats['seconds']:.1f}s. "
+            "Run `flask --app wsgi forum reindex` to make them searchable."
         )
     else:
         from forum.demo import load_demo
+        from forum.search.factory import search_backend
+        from forum.services import indexing
 
         summary = load_demo(db.session)
         click.echo(summary)
+        # The demo is written directly, not through the services: index it in one go.
+        count = indexing.reindex(db.session, search_backend())
+        click.echo(f"Indexed {count} posts for search.")
 
 
 def init_app(app: Flask) -> None:

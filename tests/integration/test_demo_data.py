@@ -29,6 +29,16 @@ def test_demo_data_loads_once_into_an_empty_database(app, session):
     update = session.scalar(select(Post).where(Post.is_update.is_(True)).order_by(Post.created_at))
     thread = session.get(Thread, update.thread_id)
     assert (update.created_at - thread.created_at).days > 365
+    assert "Indexed 19 posts for search." in result.output
+    # A newcomer's first search on `make run` finds the demo stories.
+    from forum.search.factory import search_backend
+    from forum.search.query import parse_query
+
+    with app.app_context():
+        found = search_backend().search(parse_query("vertigo"), include_members_only=False)
+    assert "Dizzy spells nine months after FSR, anyone else?" in [
+        hit.thread_title for hit in found.hits
+    ]
     again = runner.invoke(args=["forum", "demo-data", "--if-empty"])
     assert "already has content" in again.output
     assert session.scalar(select(func.count()).select_from(Thread)) == 6
