@@ -15,6 +15,9 @@ from forum.web.helpers import bounded_ids
 
 
 def init_app(app: Flask) -> None:
+    from forum.web.after_response import AfterResponseMiddleware
+
+    app.wsgi_app = AfterResponseMiddleware(app.wsgi_app)
     from forum.web import (
         admin,
         auth,

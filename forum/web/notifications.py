@@ -25,6 +25,7 @@ from forum.extensions import db
 from forum.services import boards, notifications, outbox, read_marks, watching
 from forum.services.errors import ValidationError
 from forum.services.notification_texts import target_endpoint
+from forum.web.after_response import after_response
 from forum.web.forms import ActionForm
 from forum.web.helpers import apply_errors, page_arg
 from forum.web.inbox_forms import NotificationSettingsForm
@@ -194,7 +195,7 @@ def _send_queued_mail(response):
     ids = outbox.take_queued_ids(db.session)
     if ids and current_app.config["MAIL_DELIVERY"] == "after_response":
         app = current_app._get_current_object()
-        response.call_on_close(partial(_deliver_after_response, app, ids))
+        after_response(partial(_deliver_after_response, app, ids))
     return response
 
 
