@@ -101,6 +101,32 @@ def after_post(session: Session, actor: User, post: Post, thread: Thread, board:
     deliver(session, events, thread=thread, board=board)
 
 
+def after_edit(
+    session: Session, actor: User, post: Post, thread: Thread, board: Board, old_body: str
+) -> None:
+    """An author's edit that adds an @mention or a quote tells the newly named members.
+
+    Names and quotes the post already had were notified when it was written: never twice.
+    """
+    kinds: dict[int, str] = {}
+    added_names = {username_key(n) for n in find_mentions(post.body)} - {
+        username_key(n) for n in find_mentions(old_body)
+    }
+    if added_names:
+        for user_id in session.scalars(select(User.id).where(User.username_key.in_(added_names))):
+            kinds[user_id] = "mention"
+    added_quotes = set(find_quoted_posts(post.body)) - set(find_quoted_posts(old_body))
+    if added_quotes:
+        for author_id in session.scalars(
+            select(Post.author_id).where(Post.id.in_(added_quotes), Post.deleted_at.is_(None))
+        ):
+            if author_id is not None:
+                kinds.setdefault(author_id, "quote")
+    kinds.pop(actor.id, None)
+    events = [Event(uid, kind, actor.id, thread.id, post.id) for uid, kind in kinds.items()]
+    deliver(session, events, thread=thread, board=board)
+
+
 def notify(
     session: Session,
     user_id: int,

@@ -20,7 +20,7 @@ from forum import policies
 from forum.models import Board, HeldPost, Post, PostRevision, Thread, User, utcnow
 from forum.services import board_moderators, moderation_log, validation
 from forum.services.errors import PermissionDenied, ValidationError
-from forum.services.notifications import after_post, notify
+from forum.services.notifications import after_edit, after_post, notify
 from forum.services.search_queue import enqueue
 from forum.text.markup import render_markdown
 from forum.text.slugs import slugify
@@ -353,6 +353,7 @@ def edit_post(
             created_at=now,
         )
     )
+    old_body = post.body
     post.body = body
     post.body_html = str(render_markdown(body))
     post.edited_at = now
@@ -366,6 +367,8 @@ def edit_post(
         enqueue(session, "post", post.id)
     if post.author_id != actor.id:
         _log_and_tell(session, actor, "post.edit", post, thread, reason, "edited your post")
+    elif post.deleted_at is None:
+        after_edit(session, actor, post, thread, board, old_body)
     session.commit()
     return post
 

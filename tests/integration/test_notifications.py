@@ -101,6 +101,31 @@ def test_mentions_link_to_members_and_notify_them_but_not_from_quotes(client, se
     assert all(n.kind == "reply" for n in inbox(session, author))
 
 
+def test_mentions_and_quotes_added_by_an_edit_notify_once(session):
+    board = make_board(session)
+    author = make_user(session, "editor_e")
+    early = make_user(session, "early_e")
+    late = make_user(session, "late_e")
+    quoted_author = make_user(session, "quoted_e")
+    thread = make_thread(session, board, quoted_author, body="Something worth quoting")
+    first = posts_of(session, thread)[0]
+    post = posting.reply(session, author, thread, board, "Hello @early_e")
+    assert [n.kind for n in inbox(session, early)] == ["mention"]
+    quoted_before = len(inbox(session, quoted_author))
+    posting.edit_post(
+        session, author, post, thread, board,
+        f"Hello @early_e and @late_e\n\n> [quoted_e](/p/{first.id}) wrote:\n> worth it",
+    )
+    assert [n.kind for n in inbox(session, late)] == ["mention"]
+    assert [n.kind for n in inbox(session, early)] == ["mention"]  # not told twice
+    assert [n.kind for n in inbox(session, quoted_author)][quoted_before:] == ["quote"]
+    # Editing again without new names tells nobody anything new.
+    posting.edit_post(
+        session, author, post, thread, board, post.body + "\n\nEdited for a typo."
+    )
+    assert len(inbox(session, late)) == 1 and len(inbox(session, early)) == 1
+
+
 def test_quoting_notifies_the_quoted_author_once(client, session):
     board = make_board(session)
     original = make_user(session, "original")
