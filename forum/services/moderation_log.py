@@ -18,6 +18,46 @@ from forum.services.validation import clean_line
 
 REASON_MAX = 500
 
+# What each logged action is called on the moderation log page.
+ACTION_LABELS = {
+    "board.moderator_add": "Made a board moderator",
+    "board.moderator_remove": "Removed a board moderator",
+    "outcome.mark": "Marked resolved",
+    "outcome.change": "Changed the outcome",
+    "outcome.unmark": "Removed the outcome",
+    "outcome.feature": "Featured",
+    "outcome.unfeature": "Stopped featuring",
+    "post.approve": "Approved a held post",
+    "post.reject": "Did not approve a held post",
+    "post.edit": "Edited a post",
+    "post.delete": "Deleted a post",
+    "post.restore": "Restored a post",
+    "report.resolve": "Resolved a report",
+    "report.dismiss": "Dismissed a report",
+    "report.delete": "Deleted a reported post",
+    "thread.delete": "Deleted a thread",
+    "thread.restore": "Restored a thread",
+    "thread.lock": "Locked",
+    "thread.unlock": "Unlocked",
+    "thread.sticky": "Made sticky",
+    "thread.unsticky": "Unstuck",
+    "thread.move": "Moved",
+    "thread.split": "Split",
+    "thread.split_into": "Split into a new thread",
+    "thread.merge": "Merged another thread into",
+    "thread.merged_into": "Merged into another thread",
+    "thread.tags": "Changed the tags",
+    "user.ban": "Banned a member",
+    "user.suspend": "Suspended a member",
+    "user.lift": "Lifted a suspension or ban",
+    "user.deleted_account": "A member deleted their account",
+}
+
+
+def action_label(action: str) -> str:
+    """Plain words for a logged action (an unknown one reads as itself, never a blank)."""
+    return ACTION_LABELS.get(action) or action.replace("_", " ").replace(".", ": ").capitalize()
+
 
 def clean_reason(reason: str | None, *, required: bool = False, field: str = "reason") -> str:
     """A reason typed by a moderator: one line of at most 500 characters."""

@@ -24,6 +24,7 @@ from forum import current_vocabulary, outcome_queries, policies, queries
 from forum.extensions import db
 from forum.feeds import FeedEntry, atom_feed
 from forum.models import OUTCOMES, TAG_KINDS, utcnow
+from forum.services import moderation_log as moderation_log_service
 from forum.services import outcomes
 from forum.services import tags as tag_service
 from forum.services.errors import NotFound, ValidationError
@@ -346,4 +347,6 @@ def moderation_log():
     if thread_id is None and request.args.get("thread"):
         raise NotFound("There is no thread with that number.")
     data = outcome_queries.moderation_log(db.session, page_arg(), LOG_PER_PAGE, thread_id)
-    return render_template("outcomes/moderation_log.html", data=data)
+    return render_template(
+        "outcomes/moderation_log.html", data=data, action_label=moderation_log_service.action_label
+    )

@@ -525,10 +525,23 @@ def test_moderation_log_shows_the_actions_to_board_moderators(client, session):
     moderation.set_locked(session, mod, thread, board, True, "because")
     login(client, "logreader")
     page = text(client.get("/moderation/log"))
-    assert "thread.lock" in page and "because" in page
+    assert "Locked:" in page and "because" in page and "thread.lock" not in page
     make_user(session, "curious")
     login(client, "curious")
     assert client.get("/moderation/log").status_code == 403
+
+
+def test_every_logged_action_has_words_on_the_log_page():
+    import re
+    from pathlib import Path
+
+    from forum.services.moderation_log import ACTION_LABELS, action_label
+
+    source = "\n".join(p.read_text() for p in Path("forum/services").glob("*.py"))
+    logged = set(re.findall(r'"((?:board|outcome|post|report|thread|user)\.[a-z_]+)"', source))
+    logged |= {f"report.{d}" for d in ("resolve", "dismiss", "delete")}
+    assert logged and logged <= set(ACTION_LABELS), logged - set(ACTION_LABELS)
+    assert action_label("thread.something_new") == "Thread: something new"
 
 
 def test_reasons_are_checked(session):
