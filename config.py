@@ -25,13 +25,20 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+DEV_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - refused in production (REQUIRE_SECRET_KEY)
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'cairn.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # How many reverse proxies (nginx: 1) stand in front of the app. Their X-Forwarded-For and
+    # X-Forwarded-Proto are believed to that depth (the visitor's address for rate limits, https
+    # links); 0 believes none. Set it only when every request comes through the proxy.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")  # whoosh | postgres
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index"))
@@ -45,6 +52,13 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    # Visitors' thread pages, kept whole (see forum/web/page_cache.py) for PAGE_CACHE_TTL
+    # seconds: up to PAGE_CACHE_MAX_ENTRIES in each process and, when REDIS_URL is set, in Redis
+    # too (shared by every server).
+    PAGE_CACHE_ENABLED = _env_bool("PAGE_CACHE_ENABLED", True)
+    PAGE_CACHE_MAX_ENTRIES = _env_int("PAGE_CACHE_MAX_ENTRIES", 512)
+    PAGE_CACHE_TTL = _env_int("PAGE_CACHE_TTL", 3600)
+    PAGE_CACHE_PREFIX = os.environ.get("PAGE_CACHE_PREFIX", "cairn:page:")
     RATELIMIT_HEADERS_ENABLED = True
     # Limits per client address (Flask-Limiter syntax); beyond them a 429 page says to wait.
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "20 per 15 minutes")
@@ -107,6 +121,7 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
+    REQUIRE_SECRET_KEY = True  # the app refuses to start with the development key
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
@@ -123,6 +138,9 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"  # noqa: S105 - test-only key
     RATELIMIT_ENABLED = False
+    # Page-cache tests turn this on; elsewhere a test that changes what a page shows without
+    # going through a service (a flushed view count) expects a fresh render.
+    PAGE_CACHE_ENABLED = False
     # Tests that hold posts for approval turn this on.
     APPROVAL_POST_COUNT = 0
     # Search tests turn this on; elsewhere posting needn't write to an index in every test.

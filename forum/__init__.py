@@ -20,7 +20,7 @@ def create_app(config: Any = None) -> Flask:
         static_folder=str(root / "static"),
         instance_path=os.environ.get("CAIRN_INSTANCE_DIR", str(root / "instance")),
     )
-    from config import Config, config_from_env
+    from config import DEV_SECRET_KEY, Config, config_from_env
 
     if isinstance(config, type) and issubclass(config, Config):
         app.config.from_object(config)
@@ -29,6 +29,14 @@ def create_app(config: Any = None) -> Flask:
         if isinstance(config, dict):
             app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("REQUIRE_SECRET_KEY") and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise RuntimeError(
+            "SECRET_KEY is not set: production signs sessions, CSRF tokens and mail links with "
+            "it. Set it in the environment (python3 -c 'import secrets; "
+            "print(secrets.token_hex(32))'), the same on every app server."
+        )
+    if app.config.get("TRUSTED_PROXIES"):
+        _trust_proxies(app, int(app.config["TRUSTED_PROXIES"]))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
@@ -47,6 +55,17 @@ def create_app(config: Any = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask, depth: int) -> None:
+    """Read the visitor's address and scheme from the proxies' X-Forwarded-For/-Proto.
+
+    Not X-Forwarded-Host/-Port/-Prefix: nginx passes the Host header on itself, and a client's
+    own X-Forwarded-Host would otherwise reach the app untouched.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=depth, x_proto=depth)  # type: ignore[method-assign]
 
 
 def current_vocabulary():

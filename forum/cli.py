@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -273,5 +274,25 @@ def import_smf_command(source: str, prefix: str, batch_size: int, workers: int) 
         report = importer.run(search_backend())
     finally:
         smf.dispose()
+    for line in report.lines():
+        click.echo(line)
+
+
+@forum_cli.command("backup")
+@click.argument("dest", required=False, type=click.Path(path_type=Path))
+def backup_command(dest: Path | None) -> None:
+    """Copy the database while the forum runs (SQLite: online backup; PostgreSQL: pg_dump).
+
+    DEST is a new file or an existing folder; by default instance/backups/cairn-<UTC time>.db.
+    The search index is not copied: after a restore, run `forum reindex`.
+    """
+    from flask import current_app
+
+    from forum.services import backup
+
+    try:
+        report = backup.backup(db.engine.url, dest, instance_dir=Path(current_app.instance_path))
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
     for line in report.lines():
         click.echo(line)

@@ -288,13 +288,27 @@ def _join_unread_groups(session: Session, events: list[Event]) -> list[Event]:
 
 
 def open_notification(session: Session, actor: User, notification_id: int) -> Notification | None:
-    """Mark one of the member's notifications read and return it (None if not theirs)."""
+    """Mark one of the member's notifications read and return it (None if not theirs).
+
+    Called on a GET: it ends the request's read transaction first, so on SQLite the write is a
+    transaction of its own that waits its turn (a read followed by a write in one transaction
+    fails with "database is locked" when another worker commits in between).
+    """
+    actor_id = actor.id  # read before the commit expires it
+    session.commit()
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.user_id == actor_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    session.commit()
     notification = session.get(Notification, notification_id)
-    if notification is None or notification.user_id != actor.id:
+    if notification is None or notification.user_id != actor_id:
         return None
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        session.commit()
     return notification
 
 

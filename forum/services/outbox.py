@@ -215,7 +215,9 @@ def _send_one(
 
             subject, body = mail_for(session, mail.notification_id)
         body, headers = _with_footer(user, body)
-        send(user.email, subject, body, headers=headers)
+        to = user.email
+        session.commit()  # never hold the database (on SQLite, its write lock) while sending
+        send(to, subject, body, headers=headers)
     except Exception as exc:  # any failure: keep the mail, log it, retry later
         session.rollback()
         mail = session.get(OutboxMail, mail_id)

@@ -70,6 +70,20 @@ def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path):
         db.engine.dispose()
 
 
+def test_production_refuses_to_start_with_the_development_secret_key(tmp_path):
+    import pytest
+
+    from config import DEV_SECRET_KEY
+
+    config = type(
+        "ForgotTheKey",
+        (ProductionConfig,),
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'k.db'}", "SECRET_KEY": DEV_SECRET_KEY},
+    )
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app(config)
+
+
 ALL_TEMPLATES = sorted(TEMPLATES.rglob("*.html"))
 
 
