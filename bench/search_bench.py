@@ -1,6 +1,10 @@
 """Search benchmark: synthetic patient posts -> WhooshBackend rebuild + query latencies.
 
     .venv/bin/python bench/search_bench.py --posts 100000
+    .venv/bin/python bench/search_bench.py --posts 100000 --postgres postgresql+psycopg://...
+
+``--postgres URL`` measures the PostgreSQL backend instead, in that (migrated, throwaway)
+database; there is no result cache to bypass, so "cached" repeats the same measurement.
 
 Prints indexing throughput (posts/s, CPU seconds, peak memory) and, per query, the first run,
 p50/p95 wall and CPU time of repeated runs without the result caches, and the cached p50.
@@ -23,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -242,7 +247,7 @@ def _timed(fn: Callable[[], SearchResults]) -> tuple[float, float, SearchResults
     return (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000, res
 
 
-def _rebuild(backend: WhooshBackend, posts: int) -> None:
+def _rebuild(backend: Any, posts: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     last = [t0]
 
@@ -259,7 +264,7 @@ def _rebuild(backend: WhooshBackend, posts: int) -> None:
     me = resource.getrusage(resource.RUSAGE_SELF)
     print(
         f"rebuild: {count:,} posts in {secs:.1f} s = {count / secs:,.0f} posts/s "
-        f"with {backend.rebuild_procs} worker process(es); CPU: parent {cpu:.1f} s "
+        f"with {getattr(backend, 'rebuild_procs', 1)} worker process(es); CPU: parent {cpu:.1f} s "
         f"(incl. generating the text), workers {children.ru_utime + children.ru_stime:.1f} s; "
         f"peak RSS: parent {me.ru_maxrss / 1024:.0f} MB, largest worker "
         f"{children.ru_maxrss / 1024:.0f} MB; load average now {os.getloadavg()[0]:.1f}"
@@ -273,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", help="index directory (default: a temporary one, removed)")
     ap.add_argument("--reuse", action="store_true", help="skip the rebuild, use --dir as is")
     ap.add_argument("--procs", type=int, default=None, help="rebuild worker processes")
+    ap.add_argument("--postgres", metavar="URL", help="benchmark PostgresBackend in this database")
     args = ap.parse_args(argv)
 
     tmp = None
@@ -280,10 +286,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # One backend with every cache (production), one without the result caches (so
         # repeated runs measure the work a new query costs; postings stay cached).
-        cached = WhooshBackend(index_dir, synonyms=SYNONYMS, rebuild_procs=args.procs)
-        if not args.reuse:
-            _rebuild(cached, args.posts)
-        uncached = WhooshBackend(index_dir, synonyms=SYNONYMS, result_cache=False)
+        if args.postgres:
+            from forum.search.postgres_backend import PostgresBackend
+
+            cached = uncached = PostgresBackend(args.postgres, synonyms=SYNONYMS)
+            if not args.reuse:
+                _rebuild(cached, args.posts)
+        else:
+            cached = WhooshBackend(index_dir, synonyms=SYNONYMS, rebuild_procs=args.procs)
+            if not args.reuse:
+                _rebuild(cached, args.posts)
+            uncached = WhooshBackend(index_dir, synonyms=SYNONYMS, result_cache=False)
         print(f"doc_count: {cached.doc_count():,}")
         warm = parse_query("a")  # loads per-segment arrays and length norms
         cached.search(warm, include_members_only=False)
@@ -301,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, text, sort, page in QUERIES:
             parsed = parse_query(text.replace("@RARE", rare_word))
 
-            def run(b: WhooshBackend, parsed: ParsedQuery = parsed, s: str = sort, p: int = page):
+            def run(b: Any, parsed: ParsedQuery = parsed, s: str = sort, p: int = page):
                 return lambda: b.search(
                     parsed, include_members_only=False, page=p, per_page=20, sort=s
                 )

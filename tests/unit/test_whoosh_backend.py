@@ -860,3 +860,97 @@ def test_threads_search_while_another_writes(backend):
         t.join()
     assert errors == []
     assert search(backend, "wren").total_threads == 15
+
+
+# ---------------------------------------------------------------------------------------------
+# The bulk writer and the array ranking
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_rebuilt_index_answers_exactly_like_one_written_post_by_post(tmp_path):
+    """``rebuild``'s bulk writer (flat token arrays, NumPy grouping, its own block writer)
+    must write the same postings -- frequencies, positions, phrase terms -- as Whoosh's."""
+    bodies = [
+        "Gamma knife in 2015; the GK team said AN growth stopped. Tinnitus tinnitus tinnitus.",
+        "Watch and wait for my VS, hearing loss on the left. Hearing aids help, loss stays.",
+        "Translab for the acoustic neuroma: facial spasm after, then botulinum toxin.",
+        "Café au lait spots? NF2 clinic says no. Don't worry, w&w is fine — 2.5cm tumour.",
+        "The the the the the and an an AN AN vs VS hemifacial spasm hemifacial spasm.",
+        "",
+    ]
+    docs = [
+        doc(
+            i,
+            f"Thread {i % 7}: {bodies[(i * 3) % len(bodies)][:30]}",
+            " ".join(bodies[(i + k) % len(bodies)] for k in range(1 + i % 4)),
+            thread_id=i % 7,
+            members_only=i % 9 == 0,
+            treatments=("gamma-knife",) if i % 2 else (),
+            outcome_summary="Resolved with GK." if i % 5 == 0 else "",
+        )
+        for i in range(1, 121)
+    ]
+    bulk = WhooshBackend(tmp_path / "bulk", synonyms=SYNONYMS, rebuild_procs=1)
+    bulk.rebuild(docs)
+    one_by_one = WhooshBackend(tmp_path / "add", synonyms=SYNONYMS)
+    one_by_one.add(docs)
+    queries = [
+        "the",
+        "tinnitus",
+        "AN",
+        "GK spasms",
+        '"hearing loss"',
+        '"the the"',
+        "hearing -loss",
+        "gamma knife",
+        "hemifacial spasm",
+        "in:title thread",
+        "w&w",
+        "nf2",
+        "cafe",
+        "treatment:gamma-knife resolved",
+        '"facial spasm" botulinum',
+        "2.5cm",
+    ]
+    for q in queries:
+        for members in (False, True):
+            for sort in ("relevance", "newest"):
+                a = search(bulk, q, members=members, sort=sort, per_page=100)
+                b = search(one_by_one, q, members=members, sort=sort, per_page=100)
+                assert a.total_threads == b.total_threads, q
+                assert [(h.post_id, h.score, h.snippet_html) for h in a.hits] == [
+                    (h.post_id, h.score, h.snippet_html) for h in b.hits
+                ], q
+
+
+def _reference_top(mask, scores, threads, created, need):
+    """Each thread's best post (highest key, then lowest docnum), best first: plain Python."""
+    docs = [d for d in range(len(mask)) if mask[d]]
+    key = (lambda d: scores[d]) if scores is not None else (lambda d: float(created[d]))
+    out, seen = [], set()
+    for d in sorted(docs, key=lambda d: (-key(d), d)):
+        if threads[d] not in seen:
+            seen.add(threads[d])
+            out.append((d, int(threads[d])))
+    return out[:need], len(seen)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_array_ranking_matches_a_plain_python_reference(seed):
+    import numpy as np
+
+    from forum.search import ranking
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    mask = rng.random(n) < rng.random()
+    # few distinct scores and dates, so ties are common
+    scores = rng.integers(0, 6, n).astype(np.float64) / 3 if seed % 2 else None
+    created = rng.integers(0, 40, n).astype(np.int64) * 1_000_000
+    threads = rng.integers(0, max(1, n // int(rng.integers(1, 30))), n).astype(np.int64)
+    need = int(rng.integers(1, 60))
+    part = ranking.leaf_result(mask, scores, threads, created, need)
+    expected, total = _reference_top(mask, scores, threads, created, need)
+    assert [(d, t) for _key, d, t, _score in part.cands] == expected
+    assert len(part.threads) == total
+    assert part.complete == (len(expected) >= total)
