@@ -30,8 +30,9 @@ db: venv ## Apply migrations; load the fictional demo community into an empty da
 lint: venv
 	$(BIN)/ruff check .
 
-bench: db ## Search and page benchmarks on a synthetic forum (see bench/README.md)
+bench: db ## Search, then load benchmarks on a synthetic forum (POSTS=N; see bench/README.md)
 	$(BIN)/python bench/search_bench.py --posts $${POSTS:-100000}
+	$(BIN)/python bench/load_bench.py --posts $${POSTS:-100000} $(LOAD_BENCH_ARGS)
 
 # Browser tests drive Debian's Chromium. Installed here when missing and we are root;
 # otherwise the browser tests skip with a message saying how to install it.
