@@ -113,7 +113,19 @@ def session(app: Flask, connection):
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return ServerLikeClient(app, app.response_class, use_cookies=True)
+
+
+class ServerLikeClient(FlaskClient):
+    """Reads each response whole and closes it, as a server sending it would.
+
+    Work queued to run after the response (mail, search indexing) then runs before the test's
+    next line, as it does after a real server has sent the body.
+    """
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ def init_app(app) -> None:
     from forum.services import indexing
     from forum.services.search_queue import PENDING_KEY
     from forum.text.markup import search_snippet
+    from forum.web.after_response import after_response
 
     app.register_blueprint(bp)
     app.jinja_env.filters["snippet"] = search_snippet
@@ -71,8 +72,13 @@ def init_app(app) -> None:
             state["checked_leftovers"] = True
             _drain("start-up")
 
+    def _drain_after_response() -> None:
+        with app.app_context():
+            _drain("after request")
+
     @app.after_request
     def _drain_after_commit(response):
+        # Once the response has gone out: the member who posted doesn't wait for the index.
         if db.session.info.pop(PENDING_KEY, False) and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
-            _drain("after request")
+            after_response(_drain_after_response)
         return response

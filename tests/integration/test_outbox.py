@@ -52,7 +52,10 @@ def test_a_reply_queues_mail_that_is_sent_after_the_response(app, client, sessio
     make_user(session, "answerer")
     login(client, "answerer")
     before = mail_count(app)
-    response = post_form(client, f"/t/{thread.id}/reply", {"body": "Mine work well."})
+    # Unbuffered: the test holds the response as a server does while it is still sending it.
+    response = post_form(
+        client, f"/t/{thread.id}/reply", {"body": "Mine work well."}, buffered=False
+    )
     assert response.status_code == 302
     # Queued in the same transaction as the reply; nothing sent until the response is done.
     (queued,) = outbox_rows(session)
