@@ -244,11 +244,20 @@ def send_digests_command() -> None:
 @click.option("--prefix", default="smf_", show_default=True, help="SMF's table prefix.")
 @click.option("--batch-size", default=1000, show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Processes converting bodies.")
-def import_smf_command(source: str, prefix: str, batch_size: int, workers: int) -> None:
+@click.option(
+    "--avatar-base-url",
+    default=None,
+    help="Where the old forum's avatar gallery is served (SMF's avatar_url), e.g. "
+    "https://old.example.org/avatars: gallery avatars become links there.",
+)
+def import_smf_command(
+    source: str, prefix: str, batch_size: int, workers: int, avatar_base_url: str | None
+) -> None:
     """Import an SMF 2.0/2.1 forum. Safe to run again: what is already imported is skipped."""
     from contextlib import contextmanager
 
     from flask import current_app
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
     from forum import current_vocabulary
     from forum.importers.smf import SmfSource
@@ -260,17 +269,26 @@ def import_smf_command(source: str, prefix: str, batch_size: int, workers: int) 
         with click.progressbar(length=total, label=f"{label:<18}") as bar:
             yield bar
 
-    smf = SmfSource(source, prefix)
     try:
-        importer = SmfImporter(
-            db.session,
-            smf,
-            vocabulary=current_vocabulary(),
-            batch_size=batch_size,
-            progress=progress,
-            day_first=current_app.config["SIGNATURE_DATES_DAY_FIRST"],
-            workers=workers,
-        )
+        smf = SmfSource(source, prefix)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (ArgumentError, NoSuchModuleError, OperationalError) as exc:
+        raise click.ClickException(f"Can't read the SMF database at --source: {exc}") from None
+    try:
+        try:
+            importer = SmfImporter(
+                db.session,
+                smf,
+                vocabulary=current_vocabulary(),
+                batch_size=batch_size,
+                progress=progress,
+                day_first=current_app.config["SIGNATURE_DATES_DAY_FIRST"],
+                workers=workers,
+                avatar_base_url=avatar_base_url,
+            )
+        except ValueError as exc:  # an unusable --avatar-base-url
+            raise click.ClickException(str(exc)) from None
         report = importer.run(search_backend())
     finally:
         smf.dispose()

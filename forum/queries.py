@@ -6,10 +6,22 @@ The number of statements does not grow with the number of boards, threads or pos
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from forum import inbox_queries, policies
@@ -56,40 +68,62 @@ class LastPost:
     created_at: object
 
 
+# Aliases used by the page queries, built once: building one (its columns) per request cost
+# more than running the query.
+_LAST_AUTHOR = aliased(User)
+_EDITOR = aliased(User)
+_RELATED_TAG = aliased(ThreadTag)
+
+
 def _last_posts(session: Session, post_ids: list[int]) -> dict[int, LastPost]:
     """One query for the latest post (thread, author, time) of many boards or threads."""
     if not post_ids:
         return {}
-    author = aliased(User)
-    rows = session.execute(
-        select(Post.id, Post.thread_id, Post.created_at, Thread.title, Thread.slug, author)
-        .join(Thread, Thread.id == Post.thread_id)
-        .outerjoin(author, author.id == Post.author_id)
-        .where(Post.id.in_(post_ids))
-    ).all()
+    rows = session.execute(_LAST_POSTS, {"post_ids": post_ids}).all()
     return {r[0]: LastPost(r[0], r[1], r[3], r[4], r[5], r[2]) for r in rows}
+
+
+_LAST_POSTS = (  # built once; ``post_ids`` bound
+    select(Post.id, Post.thread_id, Post.created_at, Thread.title, Thread.slug, _LAST_AUTHOR)
+    .join(Thread, Thread.id == Post.thread_id)
+    .outerjoin(_LAST_AUTHOR, _LAST_AUTHOR.id == Post.author_id)
+    .where(Post.id.in_(bindparam("post_ids", expanding=True)))
+)
 
 
 @dataclass
 class BoardIndex:
     categories: list[tuple[Category, list[Board]]]
     last_posts: dict[int, LastPost]
+    children: dict[int, list[Board]] = field(default_factory=dict)  # parent id -> child boards
 
 
 def board_index(session: Session, viewer) -> BoardIndex:
+    """Categories and their top-level boards; child boards listed under their parent (a child
+    whose parent the viewer can't see stands at the top level)."""
     categories = session.scalars(
         select(Category)
         .options(selectinload(Category.boards))
         .order_by(Category.position, Category.id)
     ).all()
+    shown = {b.id for c in categories for b in c.boards if policies.can_view_board(viewer, b)}
+    children: dict[int, list[Board]] = {}
     visible: list[tuple[Category, list[Board]]] = []
     last_ids: list[int] = []
     for category in categories:
-        boards = [b for b in category.boards if policies.can_view_board(viewer, b)]
+        boards = []
+        for b in category.boards:
+            if b.id not in shown:
+                continue
+            if b.parent_id in shown:
+                children.setdefault(b.parent_id, []).append(b)
+            else:
+                boards.append(b)
+                if b.last_post_id:
+                    last_ids.append(b.last_post_id)
         if boards:
             visible.append((category, boards))
-            last_ids.extend(b.last_post_id for b in boards if b.last_post_id)
-    return BoardIndex(visible, _last_posts(session, last_ids))
+    return BoardIndex(visible, _last_posts(session, last_ids), children)
 
 
 @dataclass
@@ -101,6 +135,27 @@ class BoardPage:
     pages: int
     tags: dict[int, list[ThreadTag]] = field(default_factory=dict)
     reading: inbox_queries.BoardReading | None = None  # the viewer's read marks and watch
+    # The board's parent, that one's parent…, root first; then its child boards.
+    parents: list[Board] = field(default_factory=list)
+    children: list[Board] = field(default_factory=list)
+
+
+def board_family(session: Session, viewer, board: Board) -> tuple[list[Board], list[Board]]:
+    """The board's visible ancestors (root first) and child boards, in one query: the boards
+    table is small, and walking up in Python keeps the count fixed however deep the nesting."""
+    boards = {b.id: b for b in session.scalars(select(Board).order_by(Board.position, Board.id))}
+    parents: list[Board] = []
+    seen = {board.id}
+    parent = boards.get(board.parent_id) if board.parent_id else None
+    while parent is not None and parent.id not in seen:
+        seen.add(parent.id)
+        if policies.can_view_board(viewer, parent):
+            parents.insert(0, parent)
+        parent = boards.get(parent.parent_id) if parent.parent_id else None
+    children = [
+        b for b in boards.values() if b.parent_id == board.id and policies.can_view_board(viewer, b)
+    ]
+    return parents, children
 
 
 def thread_tags(session: Session, thread_ids: list[int]) -> dict[int, list[ThreadTag]]:
@@ -132,10 +187,15 @@ def board_page(session: Session, viewer, slug: str, page: int, per_page: int) ->
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    last_posts = _last_posts(session, [t.last_post_id for t in threads if t.last_post_id])
+    parents, children = board_family(session, viewer, board)
+    last_ids = [t.last_post_id for t in threads if t.last_post_id]
+    last_ids += [b.last_post_id for b in children if b.last_post_id]
+    last_posts = _last_posts(session, last_ids)
     tags = thread_tags(session, [t.id for t in threads])
     reading = inbox_queries.board_reading(session, viewer, board, list(threads))
-    return BoardPage(board, list(threads), last_posts, page, pages, tags, reading)
+    return BoardPage(
+        board, list(threads), last_posts, page, pages, tags, reading, parents, children
+    )
 
 
 @dataclass
@@ -193,10 +253,9 @@ def thread_page(
     thread, board, is_mod = loaded or load_thread(session, viewer, thread_id)
     pages = page_count(thread.next_position, per_page)
     check_page(page, pages, "thread")
-    editor = aliased(User)
     query = (
         select(Post)
-        .options(joinedload(Post.author), joinedload(Post.edited_by.of_type(editor)))
+        .options(joinedload(Post.author), joinedload(Post.edited_by.of_type(_EDITOR)))
         .where(
             Post.thread_id == thread.id,
             Post.position >= (page - 1) * per_page,
@@ -242,12 +301,15 @@ def thread_page(
 _LINK_ENDS = ("/", '"', "#", "?")
 
 
-def _links_to_thread(html, thread_id: int):
-    """SQL: ``html`` links to the thread (``/t/<id>``) or to one of its posts (``/p/<id>``)."""
+def _links_to_thread(html, thread_id):
+    """SQL: ``html`` links to the thread (``/t/<id>``) or to one of its posts (``/p/<id>``).
+
+    ``thread_id`` is a bound parameter, and so are the patterns for the thread's own address
+    (``_thread_link_params``)."""
     target = aliased(Post)
     post_link = literal("%/p/") + cast(target.id, String)
     return or_(
-        *(html.like(f"%/t/{thread_id}{end}%") for end in _LINK_ENDS),
+        *(html.like(bindparam(f"thread_link_{i}")) for i in range(len(_LINK_ENDS))),
         exists().where(
             target.thread_id == thread_id,
             or_(*(html.like(post_link + literal(f"{end}%")) for end in _LINK_ENDS)),
@@ -255,38 +317,58 @@ def _links_to_thread(html, thread_id: int):
     )
 
 
-def _updates_and_outcome(session: Session, viewer, thread: Thread, posts: list[Post]):
-    """One query for three things: the thread's updates (listed at the top), whether the
-    outcome post is visible, and, for each post shown, a later update by its author, in this
-    thread or in one that links here (from the update itself or from its opening post)."""
-    author_ids = {p.author_id for p in posts if p.author_id}
+def _thread_link_params(thread_id: int) -> dict[str, str]:
+    return {f"thread_link_{i}": f"%/t/{thread_id}{end}%" for i, end in enumerate(_LINK_ENDS)}
+
+
+@functools.cache
+def _updates_statement(members: bool, with_authors: bool):
+    """``_updates_and_outcome``'s query, built once per kind of viewer: building it (aliases,
+    a dozen LIKEs) cost more than running it. Parameters: ``thread_id``, ``outcome_post_id``,
+    ``author_ids`` and ``_thread_link_params``."""
+    thread_id = bindparam("thread_id", type_=Integer)
     opening = aliased(Post)
-    linked = and_(
-        Post.is_update.is_(True),
-        Post.author_id.in_(author_ids),
-        Thread.deleted_at.is_(None),
-        or_(
-            _links_to_thread(Post.body_html, thread.id),
-            and_(
-                opening.author_id == Post.author_id,
-                _links_to_thread(opening.body_html, thread.id),
-            ),
-        ),
-    )
-    if not policies.is_member(viewer):
-        linked = and_(linked, Board.members_only.is_(False))
     here = and_(
-        Post.thread_id == thread.id,
-        or_(Post.is_update.is_(True), Post.id == thread.outcome_post_id),
+        Post.thread_id == thread_id,
+        or_(Post.is_update.is_(True), Post.id == bindparam("outcome_post_id", type_=Integer)),
     )
-    rows = session.execute(
+    where = here
+    if with_authors:
+        linked = and_(
+            Post.is_update.is_(True),
+            Post.author_id.in_(bindparam("author_ids", expanding=True)),
+            Thread.deleted_at.is_(None),
+            or_(
+                _links_to_thread(Post.body_html, thread_id),
+                and_(
+                    opening.author_id == Post.author_id,
+                    _links_to_thread(opening.body_html, thread_id),
+                ),
+            ),
+        )
+        if not members:
+            linked = and_(linked, Board.members_only.is_(False))
+        where = or_(here, linked)
+    return (
         select(Post, Thread.title)
         .join(Thread, Thread.id == Post.thread_id)
         .join(Board, Board.id == Thread.board_id)
         .outerjoin(opening, opening.id == Thread.first_post_id)
-        .where(Post.deleted_at.is_(None), or_(here, linked) if author_ids else here)
+        .where(Post.deleted_at.is_(None), where)
         .order_by(Post.created_at, Post.id)
-    ).all()
+    )
+
+
+def _updates_and_outcome(session: Session, viewer, thread: Thread, posts: list[Post]):
+    """One query for three things: the thread's updates (listed at the top), whether the
+    outcome post is visible, and, for each post shown, a later update by its author, in this
+    thread or in one that links here (from the update itself or from its opening post)."""
+    author_ids = sorted({p.author_id for p in posts if p.author_id})
+    statement = _updates_statement(policies.is_member(viewer), bool(author_ids))
+    params: dict = {"thread_id": thread.id, "outcome_post_id": thread.outcome_post_id}
+    if author_ids:
+        params.update(_thread_link_params(thread.id), author_ids=author_ids)
+    rows = session.execute(statement, params).all()
     updates = [p for p, _ in rows if p.thread_id == thread.id and p.is_update]
     outcome_visible = any(p.id == thread.outcome_post_id for p, _ in rows)
     later: dict[int, LaterUpdate] = {}
@@ -316,7 +398,7 @@ def related_threads(
     if not policies.is_member(viewer):
         query = query.where(Board.members_only.is_(False))
     if tags:
-        other = aliased(ThreadTag)
+        other = _RELATED_TAG
         shared = or_(*(and_(other.kind == t.kind, other.slug == t.slug) for t in tags))
         query = (
             query.join(other, other.thread_id == Thread.id)

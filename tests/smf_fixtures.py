@@ -7,6 +7,11 @@ The tables carry the columns the importer reads, named and typed as in SMF's
 * 2.1 ``categories`` has ``description``; ``boards`` has ``deny_member_groups``;
   ``pm_recipients`` has ``in_inbox`` and no ``labels``; IPs are ``VARBINARY(16)`` (2.0: text).
 * 2.0 passwords are sha1(lower(member_name) . password); 2.1's are bcrypt of the same.
+* ``attachments`` and ``polls`` exist only to be counted (the importer skips them); one
+  fixture variant drops them, as an SMF copy without them would be.
+* Avatars: a gallery file name, an https and an http URL, an upload (an attachments row),
+  and ``gravatar://`` (2.1) or a ``javascript:`` URL (2.0).
+* Child boards: board 4 under 1, 6 (members only) under 4, and 5 under the redirect board 3.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from sqlalchemy import (
 
 PASSWORD = "lantern by the quay"
 T0 = 1_230_768_000  # 2009-01-01 UTC
+PLAIN_BODY = "Thanks &quot;all&quot;, it&#039;s good &amp; calm.<br />See you"  # message 5
 
 
 def _tables(version: str, prefix: str) -> MetaData:
@@ -90,6 +96,35 @@ def _tables(version: str, prefix: str) -> MetaData:
         chars("usertitle"),
         Column("member_ip", ip),
         chars("password_salt"),
+    )
+    table(
+        "attachments",
+        key("id_attach"),
+        num("id_thumb"),
+        num("id_msg"),
+        num("id_member"),
+        num("id_folder", 1),
+        num("attachment_type"),
+        chars("filename"),
+        chars("file_hash", 40),
+        chars("fileext", 8),
+        num("size"),
+        num("downloads"),
+        num("width"),
+        num("height"),
+        chars("mime_type", 20),
+        num("approved", 1),
+    )
+    table(
+        "polls",
+        key("id_poll"),
+        chars("question"),
+        num("voting_locked"),
+        num("max_votes", 1),
+        num("expire_time"),
+        num("hide_results"),
+        num("id_member"),
+        chars("poster_name"),
     )
     table(
         "topics",
@@ -164,11 +199,18 @@ class SmfFacts:
     long_topic_messages: int = 45
     quote_msg: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    avatar_gallery_name: str = "Actors/Harbour Master.jpg"
 
 
-def build(engine: Engine, version: str, prefix: str = "smf_") -> SmfFacts:
-    """Create the tables and the fictional forum in ``engine``."""
+def build(
+    engine: Engine, version: str, prefix: str = "smf_", *, extra_tables: bool = True
+) -> SmfFacts:
+    """Create the tables and the fictional forum in ``engine`` (``extra_tables``: also
+    ``attachments`` and ``polls``)."""
     md = _tables(version, prefix)
+    if not extra_tables:
+        for name in ("attachments", "polls"):
+            md.remove(md.tables[prefix + name])
     md.create_all(engine)
     t = md.tables
     v21 = version == "2.1"
@@ -222,6 +264,26 @@ def build(engine: Engine, version: str, prefix: str = "smf_") -> SmfFacts:
                 "name": "Hearing after treatment",
                 "description": "",
             },
+            {
+                **board,
+                "id_board": 5,
+                "board_order": 5,
+                "member_groups": "-1,0",
+                "child_level": 1,
+                "id_parent": 3,
+                "name": "Wiki notes",
+                "description": "",
+            },
+            {
+                **board,
+                "id_board": 6,
+                "board_order": 6,
+                "member_groups": "0",
+                "child_level": 2,
+                "id_parent": 4,
+                "name": "Tinnitus corner",
+                "description": "",
+            },
         ]
         conn.execute(insert(t[prefix + "boards"]), boards)
         member = {
@@ -243,6 +305,7 @@ def build(engine: Engine, version: str, prefix: str = "smf_") -> SmfFacts:
                 "id_group": 1,
                 "usertitle": "Keeper of the light",
                 "date_registered": T0,
+                "avatar": facts.avatar_gallery_name,
             },
             {
                 **member,
@@ -272,6 +335,27 @@ def build(engine: Engine, version: str, prefix: str = "smf_") -> SmfFacts:
                 "email_address": "WREN@example.org",
                 "posts": 0,
                 "date_registered": T0 + 3 * 86400,
+                "avatar": "https://img.example.org/twin.png",
+            },
+            {
+                **member,
+                "id_member": 5,
+                "member_name": "moss",
+                "real_name": "Moss",
+                "email_address": "moss@example.org",
+                "posts": 0,
+                "date_registered": T0 + 4 * 86400,
+                "avatar": "http://img.example.org/moss.gif",
+            },
+            {
+                **member,
+                "id_member": 6,
+                "member_name": "fern",
+                "real_name": "Fern",
+                "email_address": "fern@example.org",
+                "posts": 0,
+                "date_registered": T0 + 5 * 86400,
+                "avatar": "gravatar://" if v21 else "javascript:alert(1)",
             },
         ]
         for m in members:
@@ -331,6 +415,7 @@ def build(engine: Engine, version: str, prefix: str = "smf_") -> SmfFacts:
             "[quote author=Harbour Master link=topic=1.msg1#msg1 date=1230768000]"
             "Be kind.[/quote]Agreed!"
         )
+        msgs[4]["body"] = PLAIN_BODY
         msgs[2]["modified_time"] = T0 + 999
         msgs[2]["modified_name"] = "Harbour Master"
         msgs[46]["approved"] = 0  # topic 2's second message waits for approval forever
@@ -381,15 +466,71 @@ def build(engine: Engine, version: str, prefix: str = "smf_") -> SmfFacts:
                 {**rec, "id_pm": 3, "id_member": 98},
             ],
         )
+        if extra_tables:
+
+            def attachment(id_attach, id_msg, id_member, kind, filename, mime, thumb=0):
+                return {
+                    "id_attach": id_attach,
+                    "id_thumb": thumb,
+                    "id_msg": id_msg,
+                    "id_member": id_member,
+                    "attachment_type": kind,
+                    "filename": filename,
+                    "mime_type": mime,
+                    "size": 1000,
+                }
+
+            # Quill's uploaded avatar, two files in posts, and a thumbnail of one of them.
+            conn.execute(
+                insert(t[prefix + "attachments"]),
+                [
+                    attachment(1, 0, 3, 0, "avatar_3_1.png", "image/png"),
+                    attachment(2, 2, 0, 0, "scan.jpg", "image/jpeg", thumb=3),
+                    attachment(3, 2, 0, 3, "scan.jpg_thumb", "image/jpeg"),
+                    attachment(4, 3, 0, 0, "letter.pdf", "application/pdf"),
+                ],
+            )
+            poll = {"id_poll": 1, "question": "Which scan schedule?", "id_member": 2}
+            conn.execute(insert(t[prefix + "polls"]), [{**poll, "poster_name": "Wren Alder"}])
     facts.counts = {
         "categories": 2,
-        "boards": 3,
-        "members": 3,
+        "boards": 5,
+        "members": 5,
         "topics": 3,
         "messages": 45 + 2 + 2,
         "personal_messages": 2,
     }
     return facts
+
+
+# Bodies for the benchmark, written the way SMF stores them. Every one is made unique with the
+# message number, so nothing is converted once and reused.
+BBCODE_BODY = (
+    "[b]Update {n}:[/b] scan in [i]March[/i] showed no growth. [quote]Keep going[/quote] "
+    "Thanks to everyone here, see [url=https://example.org/]this page[/url]."
+) * 3
+# A support forum's mix: half plain prose (a line break, quotes, apostrophes), the rest with a
+# decimal, quotes, links, smileys or lists.
+MIXED_BODIES = (
+    "Had my scan number {n} today and it&#039;s stable, no growth at all!<br />"
+    "The neurosurgeon said we&#039;ll keep watching and check again next year.<br /><br />"
+    "Thanks everyone for the &quot;good vibes&quot; - it really helped.",
+    "Hi all, a question about balance after radiation (post {n}).<br />Does it get better "
+    "with time? I still feel wobbly when I turn my head quickly, mostly in the evening.<br />"
+    "<br />Any tips welcome: exercises, physio, anything. Thank you so much.",
+    "Ringing in my left ear again tonight, {n} days in a row now. My GP says it&#039;s "
+    "nothing new but I worry. Does anyone else get it worse when tired?",
+    "Same here. Some weeks are better than others; rest helps me more than anything else, "
+    "and I keep a diary for the next appointment (number {n}).",
+    "Welcome! You are not alone here. Ask anything, however small it seems.<br />"
+    "We were all new once. Post {n}.",
+    "My tumour was 1.8 cm at diagnosis and 1.6 cm on the last MRI, {n} months later.",
+    BBCODE_BODY,
+    "[quote author=Wren Alder link=topic=2.msg{n}#msg{n} date=1230768000]Does it get better?"
+    "[/quote]It did for me, give it time :)",
+    "Found this useful: https://www.example.org/guide-{n} - worth a read.",
+    "Things that helped me:[list][*]rest[*]a notebook for questions ({n})[*]this forum[/list]",
+)
 
 
 def add_bulk(
@@ -399,14 +540,15 @@ def add_bulk(
     prefix: str = "smf_",
     per_topic: int = 25,
     chunk: int = 5000,
+    bodies: str = "mixed",
 ) -> None:
-    """Append ``messages`` fictional messages (in new topics on board 1) for the benchmark."""
+    """Append ``messages`` fictional messages (in new topics on board 1) for the benchmark.
+
+    ``bodies``: "mixed" (``MIXED_BODIES`` in turn) or "bbcode" (``BBCODE_BODY`` only).
+    """
     md = _tables(version, prefix)
     t = md.tables
-    body = (
-        "[b]Update:[/b] scan in [i]March[/i] showed no growth. [quote]Keep going[/quote] "
-        "Thanks to everyone here, see [url=https://example.org/]this page[/url]."
-    ) * 3
+    templates = MIXED_BODIES if bodies == "mixed" else (BBCODE_BODY,)
     with engine.begin() as conn:
         start_topic = (conn.scalar(text(f"SELECT MAX(id_topic) FROM {prefix}topics")) or 0) + 1
         start_msg = (conn.scalar(text(f"SELECT MAX(id_msg) FROM {prefix}messages")) or 0) + 1
@@ -432,7 +574,7 @@ def add_bulk(
                 "poster_time": T0 + i,
                 "id_member": 2 + i % 2,
                 "subject": f"Bulk topic {tid}",
-                "body": body,
+                "body": templates[i % len(templates)].format(n=mid),
             }
         )
         if len(msgs) >= chunk:

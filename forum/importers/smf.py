@@ -18,6 +18,14 @@ Tables and columns, as in SMF's ``other/install_2-0_mysql.sql`` and ``install_2-
   ``pm_recipients`` (id_pm, id_member, bcc, is_read, deleted; 2.0 also ``labels``, 2.1
   ``in_inbox``).
 
+Read only to count what is not imported, when they exist: ``attachments`` (id_attach, id_msg,
+id_member, attachment_type: 3 is a thumbnail; a row with ``id_member`` set is an uploaded
+avatar) and ``polls``. Their files live on the old server's disk, not in the database.
+
+``members.avatar`` is an http(s) URL, a file name in the server's avatar gallery (relative to
+its ``avatar_url`` setting), ``gravatar://…`` (2.1), or empty. ``boards.id_parent`` is the
+parent board of a child board (0: none).
+
 Times are Unix timestamps (UTC). Only columns present in both versions are relied on, except
 ``deny_member_groups`` which is read when it exists.
 """
@@ -39,6 +47,7 @@ TABLES = (
     "personal_messages",
     "pm_recipients",
 )
+OPTIONAL_TABLES = ("attachments", "polls")
 GUESTS = -1
 
 
@@ -60,7 +69,8 @@ class SmfSource:
         self.engine = url if isinstance(url, Engine) else create_engine(url)
         self.prefix = prefix
         self.metadata = MetaData()
-        self.metadata.reflect(self.engine, only=[prefix + name for name in TABLES])
+        wanted = {prefix + name for name in (*TABLES, *OPTIONAL_TABLES)}
+        self.metadata.reflect(self.engine, only=lambda name, _meta: name in wanted)
         missing = [n for n in TABLES if prefix + n not in self.metadata.tables]
         if missing:
             raise ValueError(f"Not an SMF database: tables {', '.join(missing)} are missing.")
@@ -76,6 +86,23 @@ class SmfSource:
     def count(self, name: str) -> int:
         with self.engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(self.table(name))) or 0
+
+    def has(self, name: str) -> bool:
+        return self.prefix + name in self.metadata.tables
+
+    def attachment_counts(self) -> dict[str, int]:
+        """Uploaded avatars and posts' attachments (thumbnails not counted): none without
+        the table."""
+        if not self.has("attachments"):
+            return {"avatars": 0, "attachments": 0}
+        a = self.table("attachments")
+        not_thumbnail = a.c.attachment_type != 3
+        with self.engine.connect() as conn:
+            avatars = conn.scalar(
+                select(func.count()).where(a.c.id_member > 0, a.c.id_msg == 0, not_thumbnail)
+            )
+            files = conn.scalar(select(func.count()).where(a.c.id_msg > 0, not_thumbnail))
+        return {"avatars": avatars or 0, "attachments": files or 0}
 
     def batches(
         self, name: str, key: str, columns: Sequence[str], size: int, *, after: int = 0

@@ -20,8 +20,10 @@ from typing import Any, Protocol
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from forum.importers import smf_avatars
 from forum.importers.bbcode import bbcode_to_markdown
 from forum.importers.smf import GUESTS, SmfSource, from_unix, group_ids
+from forum.importers.smf_convert import full_conversion, plain_body
 from forum.importers.smf_passwords import smf_scheme
 from forum.models import (
     Board,
@@ -38,7 +40,6 @@ from forum.models import (
 from forum.services import validation
 from forum.services.maintenance import recount_all
 from forum.services.signature_parser import parse_signature
-from forum.text.markup import render_markdown
 from forum.text.slugs import slugify
 
 STEPS = ("categories", "boards", "members", "topics", "messages", "personal_messages")
@@ -78,6 +79,8 @@ class ImportReport:
                 f"  {step:<18} {self.created[step]:>7} imported, {self.already[step]:>7} "
                 "already there"
             )
+        out.append(f"  {'avatars':<18} {self.created['avatars']:>7} imported (their URLs)")
+        out.append(f"  {'child boards':<18} {self.created['child boards']:>7} nested")
         for (step, reason), n in sorted(self.skipped.items()):
             out.append(f"  skipped {n} {step}: {reason}")
         for note, n in sorted(self.notes.items()):
@@ -102,7 +105,11 @@ class SmfImporter:
         on_batch: Callable[[str, int], None] | None = None,
         day_first: bool = False,
         workers: int = 1,
+        avatar_base_url: str | None = None,
     ) -> None:
+        if avatar_base_url and (problem := smf_avatars.base_url_problem(avatar_base_url)):
+            raise ValueError(problem)
+        self.avatar_base_url = avatar_base_url or None
         self.session = session
         self.source = source
         self.vocabulary = vocabulary
@@ -135,17 +142,25 @@ class SmfImporter:
             self._pool = None
 
     def _convert(self, rows: list[dict[str, Any]]) -> None:
-        """BBCode ``body`` → Markdown ``body`` + sanitized ``body_html``, in place."""
-        bodies = [row["body"] for row in rows]
+        """BBCode ``body`` → Markdown ``body`` + sanitized ``body_html``, in place. Plain
+        prose is answered here at once; only the rest goes to the worker processes."""
+        rest = []
+        for row in rows:
+            plain = plain_body(row["body"])
+            if plain is None:
+                rest.append(row)
+            else:
+                row["body"], row["body_html"] = plain
+        bodies = [row["body"] for row in rest]
         if self.workers > 1 and len(bodies) > 1:
             if self._pool is None:
                 context = multiprocessing.get_context("fork")
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
             chunk = max(1, len(bodies) // (self.workers * 4))
-            converted = list(self._pool.map(convert_body, bodies, chunksize=chunk))
+            converted = list(self._pool.map(full_conversion, bodies, chunksize=chunk))
         else:
-            converted = [convert_body(body) for body in bodies]
-        for row, (markdown, html_) in zip(rows, converted, strict=True):
+            converted = [full_conversion(body) for body in bodies]
+        for row, (markdown, html_) in zip(rest, converted, strict=True):
             row["body"], row["body_html"] = markdown, html_
 
     def _mapped(self, kind: str, old_ids: Iterable[int]) -> dict[int, int]:
@@ -234,8 +249,6 @@ class SmfImporter:
                 if r["id_cat"] not in categories:
                     self._skip("boards", "their category was not imported")
                     continue
-                if r.get("id_parent"):
-                    self.report.notes["child boards listed at the top level of their category"] += 1
                 name = _text(r["name"])[:80] or f"Board {r['id_board']}"
                 slug = _unique(slugify(name, fallback="board", max_len=70), slugs)
                 allowed = group_ids(r.get("member_groups"))
@@ -268,6 +281,37 @@ class SmfImporter:
         ]
         batches = self.source.batches("boards", "id_board", columns, self.batch_size)
         self._batches_of("boards", batches, self.source.count("boards"), "id_board", "board", write)
+        self._nest_boards()
+
+    def _nest_boards(self) -> None:
+        """Child boards under their parents, once every board exists (a child may come first).
+        Only boards still without a parent are touched: a re-run changes nothing."""
+        for rows in self.source.batches(
+            "boards", "id_board", ["id_board", "id_parent"], self.batch_size
+        ):
+            children = [r for r in rows if r["id_parent"]]
+            mapped = self._mapped(
+                "board", {r["id_board"] for r in children} | {r["id_parent"] for r in children}
+            )
+            ours = [mapped[r["id_board"]] for r in children if r["id_board"] in mapped]
+            nested = set(
+                self.session.scalars(
+                    select(Board.id).where(Board.id.in_(ours), Board.parent_id.is_not(None))
+                )
+            )
+            changes = []
+            for r in children:
+                child = mapped.get(r["id_board"])
+                if child is None or child in nested:
+                    continue
+                if r["id_parent"] not in mapped:
+                    self.report.notes["child boards at the top level (parent not imported)"] += 1
+                    continue
+                changes.append({"id": child, "parent_id": mapped[r["id_parent"]]})
+            if changes:
+                self.session.execute(update(Board), changes)
+            self.report.created["child boards"] += len(changes)
+            self.session.commit()
 
     def import_members(self) -> None:
         taken_names = set(self.session.scalars(select(User.username_key)))
@@ -296,6 +340,12 @@ class SmfImporter:
                 )
                 self.report.notes["members with a signature history to review"] += pending
                 created = from_unix(r["date_registered"]) or utcnow()
+                avatar, why_not = smf_avatars.avatar_url(
+                    _text(r.get("avatar")), self.avatar_base_url
+                )
+                if why_not:
+                    self._skip("avatars", why_not)
+                self.report.created["avatars"] += avatar is not None
                 keep.append(r)
                 values.append(
                     {
@@ -310,13 +360,12 @@ class SmfImporter:
                         "custom_title": _text(r.get("usertitle"))[:60],
                         "signature": signature,
                         "signature_review_pending": pending,
+                        "avatar_url": avatar,
                         "post_count": r.get("posts") or 0,
                         "created_at": created,
                         "session_token": "",
                     }
                 )
-                if (r.get("avatar") or "").strip():
-                    self.report.notes["avatar URLs not imported (Cairn has no avatars)"] += 1
             ids = self._insert(User, values)
             self._record("member", zip((r["id_member"] for r in keep), ids, strict=True))
             self.report.created["members"] += len(ids)
@@ -541,7 +590,9 @@ class SmfImporter:
     # ------------------------------------------------------------------ the end
 
     def finish(self, search_backend=None) -> None:
-        """Counters, members' SMF post counts, read marks of imported mail, the search index."""
+        """Counters, members' SMF post counts, read marks of imported mail, the search index;
+        the report counts what is not imported (uploaded files, polls)."""
+        self._count_not_imported()
         recount_all(self.session)
         member_ids = select(ImportMap.new_id).where(
             ImportMap.source == self.label, ImportMap.kind == "member"
@@ -590,6 +641,17 @@ class SmfImporter:
 
                 self.report.indexed = indexing.reindex(self.session, search_backend, advance)
 
+    def _count_not_imported(self) -> None:
+        files = self.source.attachment_counts()
+        if files["avatars"]:
+            self._skip("avatars", smf_avatars.UPLOADED, files["avatars"])
+        if files["attachments"]:
+            reason = "files attached to posts (the files are not in the database)"
+            self._skip("attachments", reason, files["attachments"])
+        polls = self.source.count("polls") if self.source.has("polls") else 0
+        if polls:
+            self._skip("polls", "Cairn has no polls (their topics and posts are imported)", polls)
+
 
 # ---------------------------------------------------------------------- helpers
 
@@ -597,17 +659,6 @@ class SmfImporter:
 def _text(value: Any) -> str:
     """SMF stores names, subjects and titles HTML-escaped (htmlspecialchars)."""
     return html.unescape(str(value or ""))
-
-
-def convert_body(bbcode: str) -> tuple[str, str]:
-    """One SMF body as Cairn's Markdown and its sanitized HTML (module-level: picklable)."""
-    markdown = bbcode_to_markdown(bbcode, message_url=_legacy_message_url)
-    return markdown, str(render_markdown(markdown))
-
-
-def _legacy_message_url(msg_id: int) -> str:
-    """Links inside converted posts to old messages: the legacy-link redirect answers them."""
-    return f"/index.php?msg={msg_id}"
 
 
 def _username(row: dict[str, Any]) -> str:

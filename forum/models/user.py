@@ -14,6 +14,7 @@ from forum.models.base import utcnow
 ROLES = ("member", "moderator", "admin")
 VISIBILITIES = ("public", "members", "private")
 EMAIL_MODES = ("immediate", "daily", "never")
+AVATAR_URL_MAX = 500
 
 
 class User(UserMixin, db.Model):
@@ -48,6 +49,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="member")
     custom_title: Mapped[str] = mapped_column(String(60), default="")
     signature: Mapped[str] = mapped_column(Text, default="")
+    # An http(s) URL of the member's picture (imported from SMF or set in account settings);
+    # rendered small, lazy-loaded and without a referrer. NULL: the neutral placeholder.
+    avatar_url: Mapped[str | None] = mapped_column(String(AVATAR_URL_MAX))
     history_visibility: Mapped[str] = mapped_column(String(10), default="members")
     profile_indexable: Mapped[bool] = mapped_column(Boolean, default=False)
     in_memoriam: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,9 +11,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from forum import moderation_queries
 from forum.extensions import db, limiter
 from forum.models import utcnow
-from forum.services import account_safety, data_rights
+from forum.services import account_safety, avatars, data_rights
 from forum.services.errors import ValidationError
 from forum.web.account_forms import (
+    AvatarForm,
     ConfirmForm,
     DeleteAccountForm,
     EmailForm,
@@ -35,6 +36,7 @@ def _settings_page(status: int = 200, **forms):
         "username_form": UsernameForm(formdata=None, username=current_user.username),
         "email_form": EmailForm(formdata=None),
         "password_form": PasswordForm(formdata=None),
+        "avatar_form": AvatarForm(formdata=None, avatar_url=current_user.avatar_url or ""),
         "action_form": ActionForm(formdata=None),
     }
     pages.update(forms)
@@ -74,6 +76,17 @@ def change_username():
         return f"Your username is now {user.username}."
 
     return _change(UsernameForm(), change, "username_form")
+
+
+@bp.route("/settings/account/avatar", methods=["POST"])
+@login_required
+def change_avatar():
+    def change(form):
+        value = "" if form.remove.data else form.avatar_url.data
+        user = avatars.set_avatar_url(db.session, current_user, value)
+        return "Your avatar is saved." if user.avatar_url else "Your avatar is removed."
+
+    return _change(AvatarForm(), change, "avatar_form")
 
 
 @bp.route("/settings/account/email", methods=["POST"])

@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+    URLField,
+)
 
 
 class UsernameForm(FlaskForm):
     username = StringField("New username")
-    submit = SubmitField("Change username")
+    submit = SubmitField("Change username", id="username_submit")
 
 
 class EmailForm(FlaskForm):
     email = EmailField("New email address")
     # Its own id: the password form on the same page has a current_password field too.
     current_password = PasswordField("Your current password", id="email_current_password")
-    submit = SubmitField("Send a confirmation link")
+    submit = SubmitField("Send a confirmation link", id="email_submit")
+
+
+class AvatarForm(FlaskForm):
+    avatar_url = URLField("Picture address")
+    # Their own ids: the other forms on the settings page have a "submit" too.
+    submit = SubmitField("Save avatar", id="avatar_submit")
+    remove = SubmitField("Remove avatar", id="avatar_remove")
 
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password")
     password = PasswordField("New password")
     confirm = PasswordField("Repeat the new password")
-    submit = SubmitField("Change password")
+    submit = SubmitField("Change password", id="password_submit")
 
 
 class ResetRequestForm(FlaskForm):

@@ -80,6 +80,8 @@ def test_member_pages_with_their_forms_are_valid_html(client, session, tmp_path)
     pages = {
         "thread-member": f"/t/{thread.id}/{thread.slug}",
         "history-settings": "/settings/history",
+        "account-settings": "/settings/account",  # several forms on one page: unique ids
+        "notification-settings": "/settings/notifications",
         "new-thread": f"/b/{board.slug}/new",
     }
     for name, url in pages.items():

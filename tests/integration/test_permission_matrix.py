@@ -294,6 +294,10 @@ EXPECTED: dict[tuple[str, str], Row] = {
             "confirm": "a new password",
         },
     ),
+    # Suspended members may remove their avatar but not put up a new one.
+    ("POST", "/settings/account/avatar"): row(
+        "/settings/account/avatar", POSTING, {"avatar_url": "https://img.example.org/a.png"}
+    ),
     ("POST", "/settings/account/logout-everywhere"): row(
         "/settings/account/logout-everywhere", MEMBERS_302, {}
     ),

