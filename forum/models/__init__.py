@@ -16,6 +16,7 @@ from forum.models.reminder import UpdateReminder
 from forum.models.report import REPORT_STATUSES, Report
 from forum.models.search_document import SearchDocument, SearchTerm  # noqa: F401 (tables)
 from forum.models.search_queue import SearchQueueEntry
+from forum.models.site_state import SiteState
 from forum.models.suspension import RESTRICTIONS, Suspension
 from forum.models.thread import OUTCOMES, TAG_KINDS, Thread, ThreadTag
 from forum.models.user import EMAIL_MODES, ROLES, VISIBILITIES, User
@@ -54,6 +55,7 @@ __all__ = [
     "ReadMark",
     "Report",
     "SearchQueueEntry",
+    "SiteState",
     "Suspension",
     "Thread",
     "ThreadTag",

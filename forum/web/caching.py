@@ -6,6 +6,9 @@ with no session whose validators still match, the view returns the 304 at once a
 rendered. Every other visitor page gets an ETag hashed from its body: a repeat visit then costs
 a render but no bytes. Logged-in members, and responses that set a cookie (a CSRF token, a flash
 message), never get validators; members' pages are ``private, no-cache``.
+
+Visitors' thread pages are also kept whole in the shared page cache (``page_cache``), keyed by
+the same version as their ETag.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request, session
 from flask_login import current_user
+from werkzeug.datastructures import ETags
 
 from forum.web.static_files import assets_version
 
@@ -63,6 +67,12 @@ def not_modified(key: str, last_modified: datetime | None) -> Response | None:
     return response
 
 
+def etag_matches(etags: ETags, etag: str) -> bool:
+    """``If-None-Match`` names this ETag, or the same one with another encoding's suffix."""
+    base = etag.split(":", 1)[0]
+    return etags.star_tag or any(tag.split(":", 1)[0] == base for tag in etags.as_set())
+
+
 def _apply(response: Response, etag: str, stamp: datetime | None) -> None:
     response.set_etag(etag)
     if stamp is not None:
@@ -96,7 +106,7 @@ def init_app(app: Flask) -> None:
         ])
         app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
         app.config.setdefault("COMPRESS_MIN_SIZE", 500)
-        Compress(app)
+        app.extensions["cairn_compress"] = Compress(app)
 
         @app.after_request
         def _read_files_before_compressing(response: Response) -> Response:
@@ -134,3 +144,7 @@ def init_app(app: Flask) -> None:
             # (the session, not current_user: no user loading while a response is finished)
             response.headers["Cache-Control"] = MEMBER_CACHE
         return response
+
+    from forum.web import page_cache
+
+    page_cache.init_app(app)

@@ -8,10 +8,11 @@ from sqlalchemy.orm import joinedload
 
 from forum import moderation_queries, policies, queries
 from forum.extensions import db, limiter
-from forum.models import HeldPost, Post, utcnow
+from forum.models import HeldPost, Post
 from forum.services import posting
 from forum.services.errors import NotFound, ValidationError
 from forum.text.markup import quote_markdown, render_markdown
+from forum.web import page_cache
 from forum.web.caching import anonymous_request, not_modified
 from forum.web.forms import ActionForm, EditForm, ReplyForm, ThreadForm
 from forum.web.helpers import apply_errors, page_arg
@@ -90,27 +91,33 @@ def show(thread_id: int, slug: str | None = None):
 
 def _unchanged_for_visitor(thread_id: int, slug: str | None, page: int):
     """A 304 for a visitor whose copy is current, from one small query and no rendering
-    (and that query's answer, which the full page reuses).
+    (and that query's thread and board, which the full page reuses).
 
-    The validators come from the thread's own timestamps, the page and the day (so the related
-    threads and "read N times" refresh at least daily); they are registered for the full
-    response too. Members always get a freshly rendered page.
+    The validators are the page's version (``page_cache``: the thread's own timestamps, what
+    it shows about its authors and board, the page and the day); they are registered for the
+    full response too, which the page cache may then keep. Members always get a freshly
+    rendered page.
     """
     if not anonymous_request():
         return None, None
-    try:
-        loaded = queries.load_thread(db.session, current_user, thread_id)
-    except NotFound:
+    found = page_cache.load_thread_for_visitor(current_app, db.session, thread_id, page)
+    if found is None:
         return None, None
-    thread = loaded[0]
+    thread, board, version = found
+    # A visitor can't moderate: a deleted thread is not theirs to see (the full check runs
+    # in queries.thread_page when this answers None).
+    if not policies.can_view_board(current_user, board) or thread.deleted_at is not None:
+        return None, None
+    loaded = (thread, board, False)
     if thread.merged_into_id is not None or slug != thread.slug:
         return None, loaded
     if page > queries.page_count(thread.next_position, _per_page()):
         return None, loaded
-    key = f"t{thread.id}:{page}:{thread.changed_at}:{thread.last_post_at}:{utcnow().date()}"
-    unchanged = not_modified(key, max(thread.changed_at, thread.last_post_at))
+    unchanged = not_modified(version.token, version.last_modified)
     if unchanged is not None:
         current_app.extensions["cairn_views"].record(thread.id)
+    else:
+        page_cache.remember(version)
     return unchanged, loaded
 
 
