@@ -6,10 +6,11 @@ Conversations are read in ``forum.conversation_queries``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, false, func, select
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, select
 from sqlalchemy.orm import Session, aliased
 
 from forum import policies
@@ -59,30 +60,40 @@ def header_counts(
     ``settling`` is (thread id, position) when the page being shown marks that thread's
     notifications up to there read: they are left out already.
     """
+    if settling is None:  # most pages: the statement is built once (``user_id`` bound)
+        row = session.execute(_header_counts_statement(), {"user_id": user.id}).one()
+    else:
+        row = session.execute(_counts_statement(user.id, _settled(user, *settling))).one()
+    return HeaderCounts(row[0] or 0, row[1] or 0)
+
+
+@functools.cache
+def _header_counts_statement():
+    return _counts_statement(bindparam("user_id", type_=Integer))
+
+
+def _counts_statement(user_id, settled=None):
     unread = select(Notification.id).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
+        Notification.user_id == user_id, Notification.read_at.is_(None)
     )
-    if settling is not None:
-        unread = unread.where(Notification.id.not_in(_settled(user, *settling)))
+    if settled is not None:
+        unread = unread.where(Notification.id.not_in(settled))
     unread = unread.limit(COUNT_CAP).subquery()
     conversations = (
         select(ConversationParticipant.conversation_id)
         .join(Conversation, Conversation.id == ConversationParticipant.conversation_id)
         .where(
-            ConversationParticipant.user_id == user.id,
+            ConversationParticipant.user_id == user_id,
             ConversationParticipant.left_at.is_(None),
             Conversation.next_position - 1 > ConversationParticipant.last_read_position,
         )
         .limit(COUNT_CAP)
         .subquery()
     )
-    row = session.execute(
-        select(
-            select(func.count()).select_from(unread).scalar_subquery(),
-            select(func.count()).select_from(conversations).scalar_subquery(),
-        )
-    ).one()
-    return HeaderCounts(row[0] or 0, row[1] or 0)
+    return select(
+        select(func.count()).select_from(unread).scalar_subquery(),
+        select(func.count()).select_from(conversations).scalar_subquery(),
+    )
 
 
 def _settled(user: User, thread_id: int, position: int):
@@ -107,6 +118,10 @@ def _floor(viewer: User, board_read_at: datetime | None) -> datetime:
     return max(viewer.created_at, board_read_at) if board_read_at else viewer.created_at
 
 
+# Aliases are built once: building one (its columns) costs more than the query using it.
+_LAST_POST = aliased(Post)
+
+
 @dataclass
 class BoardReading:
     watching: bool = False
@@ -120,28 +135,8 @@ def board_reading(
     if not policies.is_member(viewer):
         return None
     ids = [t.id for t in threads]
-    last = aliased(Post)
-    board_read_at = (
-        select(BoardReadMark.read_at)
-        .where(BoardReadMark.user_id == viewer.id, BoardReadMark.board_id == board.id)
-        .scalar_subquery()
-    )
-    watching = exists().where(BoardWatch.user_id == viewer.id, BoardWatch.board_id == board.id)
-    rows = session.execute(
-        select(
-            board_read_at,
-            watching,
-            Thread.id,
-            ReadMark.last_position,
-            last.position,
-            last.created_at,
-        )
-        .select_from(User)
-        .outerjoin(Thread, Thread.id.in_(ids) if ids else false())
-        .outerjoin(ReadMark, and_(ReadMark.thread_id == Thread.id, ReadMark.user_id == User.id))
-        .outerjoin(last, last.id == Thread.last_post_id)
-        .where(User.id == viewer.id)
-    ).all()
+    params = {"user_id": viewer.id, "board_id": board.id, "thread_ids": ids}
+    rows = session.execute(_board_reading_statement(bool(ids)), params).all()
     if not rows:
         return BoardReading()
     floor = _floor(viewer, rows[0][0])
@@ -154,6 +149,36 @@ def board_reading(
         and last_at > floor
     }
     return BoardReading(bool(rows[0][1]), unread)
+
+
+@functools.cache
+def _board_reading_statement(any_threads: bool):
+    """``board_reading``'s query, built once: ``user_id``, ``board_id`` and ``thread_ids``."""
+    user_id = bindparam("user_id", type_=Integer)
+    board_id = bindparam("board_id", type_=Integer)
+    last = _LAST_POST
+    board_read_at = (
+        select(BoardReadMark.read_at)
+        .where(BoardReadMark.user_id == user_id, BoardReadMark.board_id == board_id)
+        .scalar_subquery()
+    )
+    watching = exists().where(BoardWatch.user_id == user_id, BoardWatch.board_id == board_id)
+    shown = Thread.id.in_(bindparam("thread_ids", expanding=True)) if any_threads else false()
+    return (
+        select(
+            board_read_at,
+            watching,
+            Thread.id,
+            ReadMark.last_position,
+            last.position,
+            last.created_at,
+        )
+        .select_from(User)
+        .outerjoin(Thread, shown)
+        .outerjoin(ReadMark, and_(ReadMark.thread_id == Thread.id, ReadMark.user_id == User.id))
+        .outerjoin(last, last.id == Thread.last_post_id)
+        .where(User.id == user_id)
+    )
 
 
 @dataclass
@@ -176,24 +201,14 @@ def thread_reading(
     """The viewer's read mark and watch for a thread page: one query."""
     if not policies.is_member(viewer):
         return None
+    params = {
+        "user_id": viewer.id,
+        "thread_id": thread.id,
+        "board_id": board.id,
+        "last_post_id": thread.last_post_id,
+    }
     mark, board_read_at, muted, last_position, pending = session.execute(
-        select(
-            select(ReadMark.last_position)
-            .where(ReadMark.user_id == viewer.id, ReadMark.thread_id == thread.id)
-            .scalar_subquery(),
-            select(BoardReadMark.read_at)
-            .where(BoardReadMark.user_id == viewer.id, BoardReadMark.board_id == board.id)
-            .scalar_subquery(),
-            select(ThreadWatch.muted)
-            .where(ThreadWatch.user_id == viewer.id, ThreadWatch.thread_id == thread.id)
-            .scalar_subquery(),
-            select(Post.position).where(Post.id == thread.last_post_id).scalar_subquery(),
-            exists().where(
-                Notification.user_id == viewer.id,
-                Notification.thread_id == thread.id,
-                Notification.read_at.is_(None),
-            ),
-        )
+        _thread_reading_statement(), params
     ).one()
     last_read = mark if mark is not None else -1
     floor = _floor(viewer, board_read_at)
@@ -210,6 +225,36 @@ def thread_reading(
     advance = shown_to if shown_to > last_read else None
     watch = "none" if muted is None else ("muted" if muted else "watching")
     return ThreadReading(watch, last_read, first_unread, more, advance, bool(pending and advance))
+
+
+@functools.cache
+def _thread_reading_statement():
+    """``thread_reading``'s query, built once: ``user_id``, ``thread_id``, ``board_id`` and
+    ``last_post_id``."""
+    user_id = bindparam("user_id", type_=Integer)
+    thread_id = bindparam("thread_id", type_=Integer)
+    return select(
+        select(ReadMark.last_position)
+        .where(ReadMark.user_id == user_id, ReadMark.thread_id == thread_id)
+        .scalar_subquery(),
+        select(BoardReadMark.read_at)
+        .where(
+            BoardReadMark.user_id == user_id,
+            BoardReadMark.board_id == bindparam("board_id", type_=Integer),
+        )
+        .scalar_subquery(),
+        select(ThreadWatch.muted)
+        .where(ThreadWatch.user_id == user_id, ThreadWatch.thread_id == thread_id)
+        .scalar_subquery(),
+        select(Post.position)
+        .where(Post.id == bindparam("last_post_id", type_=Integer))
+        .scalar_subquery(),
+        exists().where(
+            Notification.user_id == user_id,
+            Notification.thread_id == thread_id,
+            Notification.read_at.is_(None),
+        ),
+    )
 
 
 def first_unread_post(session: Session, viewer: User, thread: Thread) -> Post | None:

@@ -7,11 +7,12 @@ screenful of concerns.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import DateTime, Integer, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from forum import policies
@@ -286,20 +287,25 @@ class Reminders:
 
 def due_reminders(session: Session, user: User) -> list[UpdateReminder]:
     """The member's reminders that are due and not settled, with their thread: one query."""
-    return list(
-        session.scalars(
-            select(UpdateReminder)
-            .outerjoin(Thread, Thread.id == UpdateReminder.thread_id)
-            .options(contains_eager(UpdateReminder.thread))
-            .where(
-                UpdateReminder.user_id == user.id,
-                UpdateReminder.due_at <= utcnow(),
-                UpdateReminder.done_at.is_(None),
-                or_(UpdateReminder.thread_id.is_(None), Thread.deleted_at.is_(None)),
-            )
-            .order_by(UpdateReminder.due_at, UpdateReminder.id)
-            .limit(5)
-        ).unique()
+    params = {"user_id": user.id, "now": utcnow()}
+    return list(session.scalars(_due_reminders_statement(), params).unique())
+
+
+@functools.cache
+def _due_reminders_statement() -> Select[Any]:
+    """Asked on every member's page: built once, ``user_id`` and ``now`` bound."""
+    return (
+        select(UpdateReminder)
+        .outerjoin(Thread, Thread.id == UpdateReminder.thread_id)
+        .options(contains_eager(UpdateReminder.thread))
+        .where(
+            UpdateReminder.user_id == bindparam("user_id", type_=Integer),
+            UpdateReminder.due_at <= bindparam("now", type_=DateTime),
+            UpdateReminder.done_at.is_(None),
+            or_(UpdateReminder.thread_id.is_(None), Thread.deleted_at.is_(None)),
+        )
+        .order_by(UpdateReminder.due_at, UpdateReminder.id)
+        .limit(5)
     )
 
 

@@ -16,6 +16,8 @@ class Post(db.Model):
     __table_args__ = (
         UniqueConstraint("thread_id", "position", name="uq_posts_thread_position"),
         Index("ix_posts_author_created", "author_id", "created_at"),
+        # A thread page looks for its posters' updates (queries._updates_and_outcome).
+        Index("ix_posts_author_update", "author_id", "is_update"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,6 +26,8 @@ class Thread(db.Model):
     __tablename__ = "threads"
     __table_args__ = (
         Index("ix_threads_board_listing", "board_id", "is_sticky", "last_post_at"),
+        # A board's latest threads, stickiness aside (queries.related_threads).
+        Index("ix_threads_board_activity", "board_id", "last_post_at"),
         Index("ix_threads_outcome_listing", "outcome", "resolved_at"),
         CheckConstraint(
             "outcome IS NULL OR outcome IN ('resolved', 'improved', 'unchanged', 'worse')",

@@ -81,7 +81,11 @@ def html_to_text(html: str) -> str:
 
 
 def excerpt(html: str, length: int = 160) -> str:
-    text = html_to_text(html)
+    return text_excerpt(html_to_text(html), length)
+
+
+def text_excerpt(text: str, length: int = 160) -> str:
+    """``text`` cut at a word to at most ``length`` characters (and an ellipsis)."""
     if len(text) <= length:
         return text
     cut = text[:length].rsplit(" ", 1)[0]
@@ -106,4 +110,12 @@ def quote_markdown(author: str, permalink: str, body: str) -> str:
     return f"> **[{author} wrote]({permalink}):**\n>\n{quoted}\n\n"
 
 
-__all__ = ["escape", "excerpt", "html_to_text", "json_ld", "quote_markdown", "render_markdown"]
+__all__ = [
+    "escape",
+    "excerpt",
+    "html_to_text",
+    "json_ld",
+    "quote_markdown",
+    "render_markdown",
+    "text_excerpt",
+]

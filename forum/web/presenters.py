@@ -14,7 +14,6 @@ from forum.text.histories import (
     context_line,
     event_summary,
     events_as_of,
-    has_grown_since,
     size_points,
     sort_events,
 )
@@ -34,6 +33,8 @@ def post_histories(
     vocabulary = current_vocabulary()
     result: dict[int, PostHistory] = {}
     ordered = {uid: sort_events(events) for uid, events in histories.items()}
+    # A member's posts on a page mostly tell the same story: say each one once.
+    signatures: dict[tuple[int, ...], str] = {}
     for post in posts:
         author = post.author
         if author is None or not policies.can_view_history(viewer, author):
@@ -41,10 +42,13 @@ def post_histories(
         events = ordered.get(author.id, [])
         day = post.created_at.date()
         then = events_as_of(events, day)
+        told = tuple(id(e) for e in then)
+        if told not in signatures:
+            signatures[told] = compact_signature(then, vocabulary)
         result[post.id] = PostHistory(
-            signature=compact_signature(then, vocabulary),
+            signature=signatures[told],
             context=context_line(then, day, vocabulary),
-            grown_since=has_grown_since(events, day),
+            grown_since=len(then) < len(events),  # histories.has_grown_since, from ``then``
         )
     return result
 

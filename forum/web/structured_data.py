@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import url_for
 
 from forum.queries import MemberPage, ThreadPage
-from forum.text.markup import excerpt, html_to_text, json_ld
+from forum.services.indexing import plain_text
+from forum.text.markup import json_ld, text_excerpt
 
 
 def _iso(moment) -> str:
@@ -27,7 +28,8 @@ def _posting(post, url: str, *, headline: str | None = None) -> dict:
         "@type": "DiscussionForumPosting" if headline else "Comment",
         "author": _person(post),
         "datePublished": _iso(post.created_at),
-        "text": html_to_text(post.body_html),
+        # Stored HTML is render_markdown's sanitized output: its text needs no second parse.
+        "text": plain_text(post.body_html),
         "url": url,
     }
     if headline:
@@ -75,7 +77,7 @@ def thread_social(page: ThreadPage) -> dict:
     first = page.first_post
     description = ""
     if first is not None and not first.deleted_at:
-        description = excerpt(first.body_html, 160)
+        description = text_excerpt(plain_text(first.body_html), 160)
     return {
         "type": "article",
         "title": thread.title,
