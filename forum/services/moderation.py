@@ -51,14 +51,8 @@ def set_locked(
 ) -> Thread:
     board_moderators.load(session, actor)
     _require(policies.can_lock(actor, board))
-    reason = moderation_log.clean_reason(reason)
-    if thread.is_locked != locked:
-        thread.is_locked = locked
-        thread.changed_at = utcnow()
-        action = "thread.lock" if locked else "thread.unlock"
-        moderation_log.record(session, actor, action, "thread", thread.id, reason)
-    session.commit()
-    return thread
+    return _set_flag(session, actor, thread, "is_locked", locked, "thread.lock", "thread.unlock",
+                     reason)
 
 
 def set_sticky(
@@ -66,11 +60,20 @@ def set_sticky(
 ) -> Thread:
     board_moderators.load(session, actor)
     _require(policies.can_sticky(actor, board))
+    return _set_flag(session, actor, thread, "is_sticky", sticky, "thread.sticky",
+                     "thread.unsticky", reason)
+
+
+def _set_flag(
+    session: Session, actor: User, thread: Thread, flag: str, value: bool,
+    on_action: str, off_action: str, reason: str,
+) -> Thread:
+    """Turn a thread's flag on or off; a real change is logged with the moderator's reason."""
     reason = moderation_log.clean_reason(reason)
-    if thread.is_sticky != sticky:
-        thread.is_sticky = sticky
+    if getattr(thread, flag) != value:
+        setattr(thread, flag, value)
         thread.changed_at = utcnow()
-        action = "thread.sticky" if sticky else "thread.unsticky"
+        action = on_action if value else off_action
         moderation_log.record(session, actor, action, "thread", thread.id, reason)
     session.commit()
     return thread
