@@ -110,6 +110,8 @@ class Config:
         (500, "Hero Member"),
     )
     VIEW_COUNT_FLUSH_SECONDS = 5.0
+    # SQLite only: how long a transaction waits for another process's write lock.
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS") or 15000)
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session: forms left open still post
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -16,6 +16,12 @@ the busy timeout. So a transaction that may write takes the write lock when it b
 ``transactions("immediate" | "deferred")`` overrides this for the transactions begun inside
 it: the search queue's drain always begins IMMEDIATE (it may run at the start of a GET), a long
 read-only pass such as ``forum reindex`` begins DEFERRED so posting goes on meanwhile.
+
+One rule follows: nothing inside a request opens a connection of its own to write. After an
+unsafe request's first statement its session holds the write lock until the request's teardown,
+so a second connection in the same thread would wait for its own request until the busy timeout
+(``SQLITE_BUSY_TIMEOUT_MS``), blocking every other writer meanwhile. Such work (view counts, the
+search drain, mail) runs once the response has gone out (forum/web/after_response.py).
 """
 
 from __future__ import annotations
@@ -30,7 +36,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-BUSY_TIMEOUT_MS = 15000
 
 BeginMode = Literal["immediate", "deferred"]
 _begin_mode: ContextVar[BeginMode | None] = ContextVar("cairn_sqlite_begin", default=None)
@@ -64,6 +69,7 @@ def begin_mode() -> BeginMode:
 def configure_engine(app: Flask, engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    busy_timeout_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -71,7 +77,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         if ":memory:" not in str(engine.url):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -1,7 +1,8 @@
 """Thread view counts, buffered in memory and written in batches.
 
 A page view never writes to the database inside the request: counts collect here and are added
-with one UPDATE per thread at most every few seconds, in a short transaction of their own.
+with one UPDATE per thread at most every few seconds, in a short transaction of their own, once
+a response has gone out (never from inside a request: see forum/web/__init__.py).
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ class ViewCounter:
         with self._lock:
             return self._pending.get(thread_id, 0)
 
+    def due(self) -> bool:
+        return time.monotonic() - self._last_flush >= self.flush_seconds
+
     def maybe_flush(self, engine: Engine) -> int:
-        if time.monotonic() - self._last_flush < self.flush_seconds:
+        if not self.due():
             return 0
         return self.flush(engine)
 

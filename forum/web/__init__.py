@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, g, has_request_context
 from flask_login import current_user
 
@@ -11,6 +13,7 @@ from forum.models import User
 from forum.ranks import ROLE_LABELS, rank_for, rank_level
 from forum.services.view_counts import ViewCounter
 from forum.text.markup import stored_html
+from forum.web.after_response import after_response
 from forum.web.helpers import bounded_ids
 
 
@@ -45,8 +48,17 @@ def init_app(app: Flask) -> None:
     app.extensions["cairn_views"] = ViewCounter(app.config["VIEW_COUNT_FLUSH_SECONDS"])
 
     @app.teardown_request
-    def _flush_views(_exc) -> None:
-        counter: ViewCounter = app.extensions["cairn_views"]
+    def _flush_views_after_response(_exc) -> None:
+        # Not here: on SQLite this request's session may still hold the write lock (an unsafe
+        # request begins IMMEDIATE), and a second connection from this thread would wait for
+        # it until the busy timeout. After the response the session is gone.
+        if app.extensions["cairn_views"].due():
+            after_response(partial(_flush_views, app))
+
+
+def _flush_views(app: Flask) -> None:
+    counter: ViewCounter = app.extensions["cairn_views"]
+    with app.app_context():
         try:
             counter.maybe_flush(db.engine)
         except Exception:  # counts are kept for the next try; never fail a page for them

@@ -8,6 +8,8 @@ then write, so they begin IMMEDIATE and wait their turn instead.
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 import threading
 
@@ -111,3 +113,59 @@ def test_without_the_write_lock_up_front_the_same_job_fails(file_app):
     app, path = file_app
     errors = _read_then_write_while_another_commits(app, path, "deferred")
     assert len(errors) == 1 and "database is locked" in errors[0]
+
+
+@pytest.fixture
+def migrated_file_app(tmp_path):
+    """The whole schema in a SQLite file, view counts flushed after every response."""
+    config = type(
+        "FlushEveryResponseConfig",
+        (TestingConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'views.db'}",
+            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
+            "MAIL_FOLDER": str(tmp_path / "mail"),
+            "VIEW_COUNT_FLUSH_SECONDS": 0.0,
+            "SQLITE_BUSY_TIMEOUT_MS": 2000,  # a self-deadlock fails in 2 s, not 15
+        },
+    )
+    app = create_app(config)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_view_count_flush_never_waits_on_the_request_that_triggers_it(migrated_file_app, caplog):
+    """The flush used to run in the request's teardown. After a POST the request's session
+    still held the write lock (unsafe requests begin IMMEDIATE), so the flush's own connection
+    waited for it until the busy timeout, blocking every other writer meanwhile, failed, and
+    kept its counts to fail again five seconds later. It runs after the response now."""
+    from tests.conftest import ServerLikeClient, login
+    from tests.factories import make_thread, make_user
+
+    app = migrated_file_app
+    with app.app_context():
+        member = make_user(db.session, "viewer")
+        thread = make_thread(db.session, author=member, title="Counting views")
+        db.session.commit()
+        thread_id, page = thread.id, f"/t/{thread.id}/{thread.slug}"
+    client = ServerLikeClient(app, app.response_class, use_cookies=True)
+    login(client, "viewer")
+    counter = app.extensions["cairn_views"]
+
+    with app.app_context():
+        before = db.session.get(type(thread), thread_id).view_count
+    assert client.get(page).status_code == 200  # one view, flushed after this response
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(page).text).group(1)
+    counter.record(thread_id)  # and one pending when the reply comes
+    with caplog.at_level(logging.WARNING):
+        reply = client.post(f"/t/{thread_id}/reply", data={"csrf_token": token, "body": "Hello."})
+    assert reply.status_code == 302 and "/p/" in reply.headers["Location"]
+    assert "view count flush failed" not in caplog.text
+    assert counter.pending(thread_id) == 0
+    with app.app_context():
+        assert db.session.get(type(thread), thread_id).view_count == before + 3
