@@ -8,6 +8,7 @@ can follow.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Literal, Protocol, runtime_checkable
 
 from forum.search.documents import SearchDoc, SearchResults
@@ -42,6 +43,14 @@ class IndexBusy(Exception):
     """
 
 
+class IndexWriter(Protocol):
+    """What ``SearchBackend.writing()`` yields: ``add`` and ``delete`` into one batch."""
+
+    def add(self, docs: Iterable[SearchDoc]) -> None: ...
+
+    def delete(self, post_ids: Iterable[int]) -> None: ...
+
+
 @runtime_checkable
 class SearchBackend(Protocol):
     def add(self, docs: Iterable[SearchDoc]) -> None:
@@ -53,6 +62,14 @@ class SearchBackend(Protocol):
 
     def delete(self, post_ids: Iterable[int]) -> None:
         """Remove posts from the index (unknown ids are ignored).  May raise IndexBusy."""
+        ...
+
+    def writing(self) -> AbstractContextManager[IndexWriter]:
+        """Hold the index's writer for a batch of ``add``/``delete`` calls, saved together when
+        the block ends (nothing is saved if it raises).  While one process holds it, no other
+        writes, so a change read from the database inside the block can't be overtaken by an
+        older copy written by another process.  May raise IndexBusy on entry.
+        """
         ...
 
     def search(

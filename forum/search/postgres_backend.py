@@ -49,6 +49,7 @@ it commits, then the new one, never half of either.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
@@ -710,6 +711,10 @@ class PostgresBackend:
             ),
             self.write_timeout,
         )
+
+    def writing(self) -> contextlib.AbstractContextManager[PostgresBackend]:
+        """Each ``add``/``delete`` commits on its own here (upserts by post id)."""
+        return contextlib.nullcontext(self)
 
     def rebuild(
         self,

@@ -1439,6 +1439,24 @@ class _Grouped:
 # ---------------------------------------------------------------------------------------------
 
 
+class _Batch:
+    """``add``/``delete`` into one held Whoosh writer (see ``WhooshBackend.writing``)."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def add(self, docs: Iterable[SearchDoc]) -> None:
+        # One version per post: the last one wins (update_document would keep both when the
+        # same post appears twice in one writer).
+        latest = {int(d.post_id): d for d in docs}
+        for fields in (_doc_fields(d) for d in latest.values()):
+            self._writer.update_document(**fields)
+
+    def delete(self, post_ids: Iterable[int]) -> None:
+        for pid in sorted({int(p) for p in post_ids}):
+            self._writer.delete_by_term("post_id", str(pid))
+
+
 class WhooshBackend:
     """Search backend keeping a Whoosh index in ``index_dir``; safe across processes.
 
@@ -1587,24 +1605,24 @@ class WhooshBackend:
 
     def add(self, docs: Iterable[SearchDoc]) -> None:
         """Index ``docs`` (replacing earlier versions).  Raises IndexBusy when locked."""
-        # One version per post: the last one wins (update_document would keep both when the
-        # same post appears twice in one writer).
-        latest = {int(d.post_id): d for d in docs}
-        batch = [_doc_fields(d) for d in latest.values()]
-        if not batch:
-            return
-        with self._writer() as w:
-            for fields in batch:
-                w.update_document(**fields)
+        docs = list(docs)
+        if docs:
+            with self.writing() as batch:
+                batch.add(docs)
 
     def delete(self, post_ids: Iterable[int]) -> None:
         """Remove posts from the index.  Raises IndexBusy when locked."""
-        ids = sorted({int(p) for p in post_ids})
-        if not ids:
-            return
-        with self._writer() as w:
-            for pid in ids:
-                w.delete_by_term("post_id", str(pid))
+        post_ids = list(post_ids)
+        if post_ids:
+            with self.writing() as batch:
+                batch.delete(post_ids)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[_Batch]:
+        """Hold the writer (this process's lock and Whoosh's file lock) for several
+        ``add``/``delete`` calls, committed together at the end.  Raises IndexBusy on entry."""
+        with self._writer() as writer:
+            yield _Batch(writer)
 
     def rebuild(
         self,

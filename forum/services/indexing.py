@@ -13,7 +13,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from forum.database import transactions
 from forum.models import Board, HistoryEvent, Post, SearchQueueEntry, Thread, ThreadTag, User
-from forum.search.backend import IndexBusy, SearchBackend
+from forum.search.backend import IndexBusy, IndexWriter, SearchBackend
 from forum.search.documents import SearchDoc
 
 log = logging.getLogger(__name__)
@@ -217,44 +217,71 @@ def build_docs(session: Session, post_ids: Iterable[int]) -> tuple[list[SearchDo
 def drain(session: Session, backend: SearchBackend, *, limit: int = 2000) -> int:
     """Apply up to ``limit`` queued changes; returns how many queue rows were done.
 
-    On ``IndexBusy`` nothing is removed from the queue: the next drain tries again.
-    On SQLite the drain holds the write lock from its first read to its commit: drains in
-    several processes take turns, and none fails upgrading a read to a write.
+    The index's writer is held from reading the queue and the posts to saving the index, so
+    drains in several processes take turns there and a slower one can't write an older copy of
+    a post over a newer one. The database is only read meanwhile: posting goes on while the
+    index is written (on SQLite nobody waits for the write lock behind an index commit). The
+    queue rows go once the index is saved; if the process dies in between, they are simply
+    applied again. On ``IndexBusy`` nothing is removed: the next drain tries again.
     """
-    with transactions("immediate"):
-        return _drain(session, backend, limit)
+    with transactions("deferred"):
+        empty = session.scalar(select(SearchQueueEntry.id).limit(1)) is None
+        session.commit()
+    if empty:
+        return 0
+    try:
+        with backend.writing() as index, transactions("deferred"):
+            done = _apply_queue(session, index, limit)
+            session.commit()  # end the read
+    except IndexBusy:
+        session.rollback()
+        log.info("search index busy; queued changes kept for the next drain")
+        return 0
+    if done:
+        ids, newest = done
+        with transactions("immediate"):
+            # Only the rows read: SQLite may give a deleted row's id to a new entry meanwhile
+            # (another drain removed these first), and that one was created later.
+            session.execute(
+                delete(SearchQueueEntry).where(
+                    SearchQueueEntry.id.in_(ids), SearchQueueEntry.created_at <= newest
+                )
+            )
+            session.commit()
+        return len(ids)
+    return 0
 
 
-def _drain(session: Session, backend: SearchBackend, limit: int) -> int:
+def _apply_queue(
+    session: Session, index: IndexWriter, limit: int
+) -> tuple[list[int], datetime] | None:
+    """Write the queued changes into ``index``; returns the queue rows it covered (their ids
+    and the newest one's creation time), or None when the queue was empty."""
     entries = session.execute(
-        select(SearchQueueEntry.id, SearchQueueEntry.scope, SearchQueueEntry.target_id)
+        select(
+            SearchQueueEntry.id,
+            SearchQueueEntry.scope,
+            SearchQueueEntry.target_id,
+            SearchQueueEntry.created_at,
+        )
         .order_by(SearchQueueEntry.id)
         .limit(limit)
     ).all()
     if not entries:
-        session.commit()  # end the transaction: it holds the write lock on SQLite
-        return 0
+        return None
     by_scope: dict[str, set[int]] = defaultdict(set)
-    for _, scope, target in entries:
+    for _, scope, target, _ in entries:
         by_scope[scope].add(target)
     post_ids: set[int] = set()
     for scope, ids in by_scope.items():
         post_ids |= _post_ids_for(session, scope, ids)
-    try:
-        for chunk in _chunks(sorted(post_ids), BATCH):
-            docs, gone = build_docs(session, chunk)
-            if gone:
-                backend.delete(gone)
-            if docs:
-                backend.add(docs)
-    except IndexBusy:
-        session.rollback()
-        log.info("search index busy; %d queued changes kept for the next drain", len(entries))
-        return 0
-    done = [entry_id for entry_id, _, _ in entries]
-    session.execute(delete(SearchQueueEntry).where(SearchQueueEntry.id.in_(done)))
-    session.commit()
-    return len(done)
+    for chunk in _chunks(sorted(post_ids), BATCH):
+        docs, gone = build_docs(session, chunk)
+        if gone:
+            index.delete(gone)
+        if docs:
+            index.add(docs)
+    return [entry.id for entry in entries], max(entry.created_at for entry in entries)
 
 
 def drain_all(session: Session, backend: SearchBackend) -> int:
