@@ -47,8 +47,12 @@ def results():
 
 
 def init_app(app) -> None:
-    """Apply queued index changes after each request that made some, and once at start-up."""
+    """Apply queued index changes after each request that made some, and once at start-up:
+    in the process's drain thread (SEARCH_DRAIN_IN_BACKGROUND), or else once the response has
+    gone out, in the request's own thread (the tests' default: the index is up to date by the
+    test's next line)."""
     from forum.extensions import db
+    from forum.search.drainer import BackgroundDrainer
     from forum.services import indexing
     from forum.services.search_queue import PENDING_KEY
     from forum.text.markup import search_snippet
@@ -65,20 +69,31 @@ def init_app(app) -> None:
             db.session.rollback()
             app.logger.warning("search queue drain failed (%s)", reason, exc_info=True)
 
+    def _drain_in_app_context() -> None:
+        with app.app_context():
+            _drain("after request")
+
+    drainer = BackgroundDrainer(_drain_in_app_context)
+    app.extensions["cairn_search_drainer"] = drainer
+
+    def _drain_soon(reason: str) -> None:
+        if reason == "start-up" and not app.config["SEARCH_DRAIN_IN_BACKGROUND"]:
+            _drain(reason)
+        elif app.config["SEARCH_DRAIN_IN_BACKGROUND"]:
+            after_response(drainer.wake)  # returns at once: see forum/search/drainer.py
+        else:
+            after_response(_drain_in_app_context)
+
     @app.before_request
     def _drain_leftovers() -> None:
         # Changes committed by a process that died before indexing them.
         if not state["checked_leftovers"] and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
             state["checked_leftovers"] = True
-            _drain("start-up")
-
-    def _drain_after_response() -> None:
-        with app.app_context():
-            _drain("after request")
+            _drain_soon("start-up")
 
     @app.after_request
     def _drain_after_commit(response):
         # Once the response has gone out: the member who posted doesn't wait for the index.
         if db.session.info.pop(PENDING_KEY, False) and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
-            after_response(_drain_after_response)
+            _drain_soon("after request")
         return response
