@@ -518,6 +518,17 @@ def test_a_batch_holding_two_versions_of_a_post_keeps_the_last(backend):
     assert titles(backend, "edited") == {"Tulip"}
 
 
+def test_one_batch_replaces_many_posts_and_deletes_others(backend):
+    backend.add([doc(i, f"Old {i}", f"Heather version one {i}.") for i in range(1, 31)])
+    with backend.writing() as batch:
+        batch.add([doc(i, f"New {i}", f"Bracken version two {i}.") for i in range(1, 21)])
+        batch.delete([21, 22, 23])
+        batch.add([doc(40, "Brand new", "Bracken, a new post.")])
+    assert backend.doc_count() == 28  # 30 - 3 + 1
+    assert len(search(backend, "heather", per_page=50).hits) == 7  # 24..30 untouched
+    assert len(search(backend, "bracken", per_page=50).hits) == 21
+
+
 def test_rebuild_replaces_everything_and_reports_progress(backend):
     backend.add([doc(1, "Before", "Old words only.")])
     calls: list[int] = []
