@@ -76,11 +76,11 @@ def init_app(app) -> None:
     drainer = BackgroundDrainer(_drain_in_app_context)
     app.extensions["cairn_search_drainer"] = drainer
 
-    def _drain_soon(reason: str) -> None:
-        if reason == "start-up" and not app.config["SEARCH_DRAIN_IN_BACKGROUND"]:
-            _drain(reason)
-        elif app.config["SEARCH_DRAIN_IN_BACKGROUND"]:
+    def _drain_soon(at_start_up: bool = False) -> None:
+        if app.config["SEARCH_DRAIN_IN_BACKGROUND"]:
             after_response(drainer.wake)  # returns at once: see forum/search/drainer.py
+        elif at_start_up:
+            _drain("start-up")  # before this first request is served
         else:
             after_response(_drain_in_app_context)
 
@@ -89,11 +89,11 @@ def init_app(app) -> None:
         # Changes committed by a process that died before indexing them.
         if not state["checked_leftovers"] and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
             state["checked_leftovers"] = True
-            _drain_soon("start-up")
+            _drain_soon(at_start_up=True)
 
     @app.after_request
     def _drain_after_commit(response):
         # Once the response has gone out: the member who posted doesn't wait for the index.
         if db.session.info.pop(PENDING_KEY, False) and app.config["SEARCH_DRAIN_AFTER_REQUEST"]:
-            _drain_soon("after request")
+            _drain_soon()
         return response
