@@ -588,6 +588,30 @@ def test_in_title_searches_titles_only(backend):
 # ---------------------------------------------------------------------------------------------
 
 
+def _segments(backend) -> dict[str, int]:
+    ix = backend._index(backend._read_pointer())
+    return {seg.segment_id(): seg.doc_count() for seg in ix._segments()}
+
+
+def test_a_commit_never_rewrites_the_large_segments(backend, monkeypatch):
+    """Whoosh's own MERGE_SMALL merged every segment in this state (ten of 30 documents and a
+    new one of 1: its threshold, fib(15) = 610, is over the whole index's 301), so on a real
+    index one post's commit could rewrite all of it. Segments at or over the cap stay."""
+    monkeypatch.setattr(wb, "_MERGE_CAP_DOCS", 20)
+    for chunk in range(10):
+        backend.add([doc(chunk * 30 + i, f"T{chunk}", "Pebble words.") for i in range(1, 31)])
+    large = _segments(backend)
+    assert len(large) == 10 and set(large.values()) == {30}
+    for post_id in range(1001, 1031):  # thirty posts, one commit each
+        backend.add([doc(post_id, "Later", "Pebble, later.")])
+    after = _segments(backend)
+    assert {sid: n for sid, n in after.items() if sid in large} == large
+    small = [n for sid, n in after.items() if sid not in large]
+    assert sum(small) == 30 and len(small) < 10  # the small ones were merged among themselves
+    assert backend.doc_count() == 330
+    assert search(backend, "pebble").total_threads == 330  # (each post its own thread here)
+
+
 def test_add_replaces_by_post_id(backend):
     backend.add([doc(1, "Draft", "Marigolds in pots."), doc(2, "Other", "Daisies.")])
     backend.add([doc(1, "Edited", "Sunflowers now.")])
