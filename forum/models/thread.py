@@ -45,12 +45,14 @@ class Thread(db.Model):
     first_post_id: Mapped[int | None] = mapped_column(
         ForeignKey(
             "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
-        )
+        ),
+        index=True,  # see migration 0009
     )
     last_post_id: Mapped[int | None] = mapped_column(
         ForeignKey(
             "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
-        )
+        ),
+        index=True,  # see migration 0009
     )
     # Visible (not deleted) posts, including the first one.
     post_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -69,7 +71,8 @@ class Thread(db.Model):
     outcome_post_id: Mapped[int | None] = mapped_column(
         ForeignKey(
             "posts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"
-        )
+        ),
+        index=True,  # see migration 0009
     )
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

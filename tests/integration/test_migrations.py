@@ -35,6 +35,10 @@ def test_upgrade_empty_database_matches_models_then_downgrades(tmp_path):
             assert compare_metadata(context, db.metadata) == []
         tables = set(inspect(engine).get_table_names())
         assert {"users", "boards", "threads", "posts", "history_events", "search_queue"} <= tables
+        # A thread's references to posts are indexed: deleting a post (ON DELETE SET NULL), or
+        # inserting one while a deferred reference waits for it, looks them up (0009).
+        indexed = {tuple(i["column_names"]) for i in inspect(engine).get_indexes("threads")}
+        assert {("first_post_id",), ("last_post_id",), ("outcome_post_id",)} <= indexed
         downgrade(revision="base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         engine.dispose()
