@@ -8,18 +8,21 @@ is queued by then, so under load one index commit covers every post that arrived
 
 The queue lives in the database, so nothing is lost when a process dies before its thread
 has drained: the next drain, in any process, applies it. The thread starts on first use in
-the process that uses it (a gunicorn worker, after the fork), and is a daemon: a worker that
-exits leaves the rest of the queue to the others.
+the process that uses it (a gunicorn worker, after the fork). It is a daemon, and a process
+that exits normally (a restart, gunicorn's ``--max-requests``) first gives it up to
+``EXIT_GRACE_SECONDS`` to finish what it was asked to do.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+EXIT_GRACE_SECONDS = 10.0
 
 
 class BackgroundDrainer:
@@ -60,6 +63,8 @@ class BackgroundDrainer:
             if self._thread is not None and self._pid == pid and self._thread.is_alive():
                 return
             # A new process (forked after a thread was started in its parent) starts its own.
+            if self._pid != pid:
+                atexit.register(self.wait_idle, EXIT_GRACE_SECONDS)
             self._pid = pid
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()

@@ -65,3 +65,23 @@ def test_a_failing_drain_is_logged_and_the_thread_lives_on(caplog):
     assert drainer.wait_idle(5)
     assert len(ran) == 2
     assert "background search drain failed" in caplog.text
+
+
+def test_a_process_that_exits_lets_the_drain_finish_first(tmp_path):
+    """The daemon thread would die with the interpreter; atexit waits for it (a restart)."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "drained"
+    script = f"""
+import time
+from forum.search.drainer import BackgroundDrainer
+
+def drain():
+    time.sleep(0.5)
+    open({str(marker)!r}, "w").write("done")
+
+BackgroundDrainer(drain).wake()
+"""  # the process exits at once after waking the thread
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=30)
+    assert marker.read_text() == "done"
