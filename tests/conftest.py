@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -45,9 +46,8 @@ def database_url(request, tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'cairn-test.db'}"
 
 
-@pytest.fixture(scope="session")
-def base_app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
-    instance = tmp_path_factory.mktemp("instance")
+def migrated_app(database_url: str, instance: Path, **settings) -> Flask:
+    """An app of the testing config on ``database_url``, migrated, its files in ``instance``."""
     config = type(
         "RunConfig",
         (TestingConfig,),
@@ -56,6 +56,7 @@ def base_app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
             "SEARCH_INDEX_DIR": str(instance / "search-index"),
             "MAIL_FOLDER": str(instance / "mail"),
             "VOCABULARY_OVERRIDE": str(instance / "vocabulary.toml"),
+            **settings,
         },
     )
     app = create_app(config)
@@ -63,6 +64,12 @@ def base_app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
         from flask_migrate import upgrade
 
         upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url: str, tmp_path_factory) -> Iterator[Flask]:
+    app = migrated_app(database_url, tmp_path_factory.mktemp("instance"))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -118,22 +118,14 @@ def test_without_the_write_lock_up_front_the_same_job_fails(file_app):
 @pytest.fixture
 def migrated_file_app(tmp_path):
     """The whole schema in a SQLite file, view counts flushed after every response."""
-    config = type(
-        "FlushEveryResponseConfig",
-        (TestingConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'views.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
-            "MAIL_FOLDER": str(tmp_path / "mail"),
-            "VIEW_COUNT_FLUSH_SECONDS": 0.0,
-            "SQLITE_BUSY_TIMEOUT_MS": 2000,  # a self-deadlock fails in 2 s, not 15
-        },
-    )
-    app = create_app(config)
-    with app.app_context():
-        from flask_migrate import upgrade
+    from tests.conftest import migrated_app
 
-        upgrade()
+    app = migrated_app(
+        f"sqlite:///{tmp_path / 'views.db'}",
+        tmp_path,
+        VIEW_COUNT_FLUSH_SECONDS=0.0,
+        SQLITE_BUSY_TIMEOUT_MS=2000,  # a self-deadlock fails in 2 s, not 15
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

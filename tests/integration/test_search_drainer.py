@@ -6,34 +6,23 @@ import re
 import threading
 
 import pytest
-from flask_migrate import upgrade
 
-from config import TestingConfig
-from forum import create_app
 from forum.extensions import db
 from forum.search.factory import search_backend
 from forum.search.query import parse_query
 from forum.services import indexing
-from tests.conftest import ServerLikeClient, login
+from tests.conftest import ServerLikeClient, login, migrated_app
 from tests.factories import make_thread, make_user
 
 
 @pytest.fixture
 def background_app(tmp_path):
-    config = type(
-        "BackgroundDrainConfig",
-        (TestingConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'drain.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-            "MAIL_FOLDER": str(tmp_path / "mail"),
-            "SEARCH_DRAIN_AFTER_REQUEST": True,
-            "SEARCH_DRAIN_IN_BACKGROUND": True,
-        },
+    app = migrated_app(
+        f"sqlite:///{tmp_path / 'drain.db'}",
+        tmp_path,
+        SEARCH_DRAIN_AFTER_REQUEST=True,
+        SEARCH_DRAIN_IN_BACKGROUND=True,
     )
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
     yield app
     app.extensions["cairn_search_drainer"].wait_idle(10)
     with app.app_context():
