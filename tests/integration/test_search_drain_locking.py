@@ -11,33 +11,20 @@ import contextlib
 import sqlite3
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from config import TestingConfig
-from forum import create_app
 from forum.extensions import db
 from forum.models import SearchQueueEntry
 from forum.search.factory import search_backend
 from forum.search.query import parse_query
 from forum.services import indexing
+from tests.conftest import migrated_app
 from tests.factories import make_board, make_thread, make_user
 
 
 @pytest.fixture
 def file_app(tmp_path):
-    config = type(
-        "DrainConfig",
-        (TestingConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'drain.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
-            "VOCABULARY_OVERRIDE": str(tmp_path / "vocabulary.toml"),
-        },
-    )
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
+    app = migrated_app(f"sqlite:///{tmp_path / 'drain.db'}", tmp_path)
     yield app, tmp_path / "drain.db"
     with app.app_context():
         db.engine.dispose()
